@@ -1,0 +1,329 @@
+/*
+ * echotest.c: janus.plugin.echotest — Janus's EchoTest requests.
+ *
+ * Every message is answered asynchronously, as Janus's EchoTest does: the
+ * client gets an `ack` with the hint "I'm taking my time!" and then an event
+ * {"echotest":"event","result":"ok"} carrying the same transaction. The
+ * settings (audio/video on/off, bitrate, simulcast targets, codecs, ...) are
+ * validated and kept per handle; the media core applies them to the echoed
+ * media once it relays packets.
+ *
+ * Threads: handle_message runs on an API thread and only queues; one plugin
+ * thread ("echotest") works through the queue and pushes the events, so a
+ * slow client never blocks the API. Per-handle state is guarded by its own
+ * mutex because query_session (admin) reads it from another API thread.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "stoa/plugin.h"
+
+#define ECHOTEST_PACKAGE "janus.plugin.echotest"
+
+enum {
+	ERR_NO_MESSAGE = 411,
+	ERR_INVALID_JSON = 412,
+	ERR_INVALID_ELEMENT = 413,
+	ERR_INVALID_SDP = 414,
+};
+
+/* Per-handle state. Refcounted: ps->plugin_data holds one ref until
+ * destroy_session, and each queued message holds one, so the worker never
+ * touches freed state. `state_lock` guards reading ps->plugin_data. */
+typedef struct echo_session {
+	gint ref;
+	GMutex lock;
+	gboolean audio, video;
+	gint64 bitrate;
+	int substream, temporal;
+	char *audiocodec, *videocodec, *videoprofile;
+	gboolean record;
+	char *filename;
+	guint64 messages;
+} echo_session;
+
+typedef struct echo_msg {
+	stoa_plugin_session *ps; /* ref held */
+	struct echo_session *es; /* ref held */
+	char *transaction;
+	json_t *body;
+	json_t *jsep;
+} echo_msg;
+
+static const stoa_core_api *core;
+static GAsyncQueue *queue;
+static GThread *worker;
+static echo_msg shutdown_msg; /* sentinel */
+static gint sessions;
+static GMutex state_lock;
+
+static void es_unref(echo_session *es)
+{
+	if (!g_atomic_int_dec_and_test(&es->ref))
+		return;
+	g_mutex_clear(&es->lock);
+	g_free(es->audiocodec);
+	g_free(es->videocodec);
+	g_free(es->videoprofile);
+	g_free(es->filename);
+	g_free(es);
+}
+
+/* The handle's state with a ref, or NULL once destroy_session ran. */
+static echo_session *es_get(stoa_plugin_session *ps)
+{
+	g_mutex_lock(&state_lock);
+	echo_session *es = ps->plugin_data;
+	if (es != NULL)
+		g_atomic_int_inc(&es->ref);
+	g_mutex_unlock(&state_lock);
+	return es;
+}
+
+static void msg_free(echo_msg *m)
+{
+	if (m->es != NULL)
+		es_unref(m->es);
+	core->session_unref(m->ps);
+	g_free(m->transaction);
+	json_decref(m->body);
+	if (m->jsep != NULL)
+		json_decref(m->jsep);
+	g_free(m);
+}
+
+/* The body fields EchoTest understands, with their types. */
+typedef enum { T_BOOL, T_INT, T_POSITIVE, T_STRING } ftype;
+static const struct {
+	const char *name;
+	ftype type;
+} fields[] = {
+	{ "audio", T_BOOL },	     { "video", T_BOOL },	   { "bitrate", T_POSITIVE },
+	{ "record", T_BOOL },	     { "filename", T_STRING },	   { "substream", T_POSITIVE },
+	{ "temporal", T_POSITIVE },  { "fallback", T_POSITIVE },   { "svc", T_BOOL },
+	{ "spatial_layer", T_POSITIVE }, { "temporal_layer", T_POSITIVE },
+	{ "audiocodec", T_STRING },  { "videocodec", T_STRING },   { "videoprofile", T_STRING },
+	{ "opusred", T_BOOL },	     { "min_delay", T_INT },	   { "max_delay", T_INT },
+};
+
+static const char *type_words(ftype t)
+{
+	return t == T_BOOL ? "a boolean" : t == T_STRING ? "a string"
+		: t == T_POSITIVE ? "a positive integer" : "an integer";
+}
+
+static gboolean type_ok(json_t *v, ftype t)
+{
+	switch (t) {
+	case T_BOOL: return json_is_boolean(v);
+	case T_INT: return json_is_integer(v);
+	case T_POSITIVE: return json_is_integer(v) && json_integer_value(v) >= 0;
+	case T_STRING: return json_is_string(v);
+	}
+	return FALSE;
+}
+
+/* Returns 0 and how many known fields are present, or an error code with text. */
+static int validate(json_t *body, int *present, char *err, size_t errlen)
+{
+	*present = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
+		json_t *v = json_object_get(body, fields[i].name);
+		if (v == NULL)
+			continue;
+		if (!type_ok(v, fields[i].type)) {
+			g_snprintf(err, errlen, "Invalid element type (%s should be %s)",
+				   fields[i].name, type_words(fields[i].type));
+			return ERR_INVALID_ELEMENT;
+		}
+		(*present)++;
+	}
+	return 0;
+}
+
+static void set_str(char **field, json_t *v)
+{
+	if (v == NULL)
+		return;
+	g_free(*field);
+	*field = g_strdup(json_string_value(v));
+}
+
+static void apply(echo_session *es, json_t *body)
+{
+	json_t *v;
+	g_mutex_lock(&es->lock);
+	if ((v = json_object_get(body, "audio")) != NULL)
+		es->audio = json_is_true(v);
+	if ((v = json_object_get(body, "video")) != NULL)
+		es->video = json_is_true(v);
+	if ((v = json_object_get(body, "bitrate")) != NULL)
+		es->bitrate = json_integer_value(v);
+	if ((v = json_object_get(body, "substream")) != NULL)
+		es->substream = (int)json_integer_value(v);
+	if ((v = json_object_get(body, "temporal")) != NULL)
+		es->temporal = (int)json_integer_value(v);
+	if ((v = json_object_get(body, "record")) != NULL)
+		es->record = json_is_true(v);
+	set_str(&es->filename, json_object_get(body, "filename"));
+	set_str(&es->audiocodec, json_object_get(body, "audiocodec"));
+	set_str(&es->videocodec, json_object_get(body, "videocodec"));
+	set_str(&es->videoprofile, json_object_get(body, "videoprofile"));
+	es->messages++;
+	g_mutex_unlock(&es->lock);
+}
+
+static void push_error(echo_msg *m, int code, const char *text)
+{
+	json_t *ev = json_pack("{s:s,s:i,s:s}", "echotest", "event", "error_code", code, "error", text);
+	core->push_event(m->ps, m->transaction, ev, NULL);
+	json_decref(ev);
+}
+
+static void process(echo_msg *m)
+{
+	echo_session *es = m->es;
+	if (es == NULL || g_atomic_int_get(&m->ps->stopped))
+		return;
+	char err[256];
+	int present = 0;
+	if (!json_is_object(m->body)) {
+		push_error(m, ERR_INVALID_JSON, "JSON error: not an object");
+		return;
+	}
+	int code = validate(m->body, &present, err, sizeof(err));
+	if (code != 0) {
+		push_error(m, code, err);
+		return;
+	}
+	if (present == 0 && m->jsep == NULL) {
+		push_error(m, ERR_INVALID_ELEMENT, "Message error: no supported attributes found");
+		return;
+	}
+	if (m->jsep != NULL) {
+		/* The media core (ICE, DTLS-SRTP, SDP) is what answers offers; until it
+		 * is in place an offer is refused plainly rather than faked. */
+		push_error(m, ERR_INVALID_SDP, "Error parsing offer: WebRTC media is not available on this server yet");
+		return;
+	}
+	apply(es, m->body);
+	json_t *ev = json_pack("{s:s,s:s}", "echotest", "event", "result", "ok");
+	core->push_event(m->ps, m->transaction, ev, NULL);
+	json_decref(ev);
+}
+
+static gpointer worker_main(gpointer data)
+{
+	for (;;) {
+		echo_msg *m = g_async_queue_pop(queue);
+		if (m == &shutdown_msg)
+			break;
+		process(m);
+		msg_free(m);
+	}
+	return NULL;
+}
+
+static int echo_init(const stoa_core_api *api, const char *config_path)
+{
+	core = api;
+	queue = g_async_queue_new();
+	worker = g_thread_new("echotest", worker_main, NULL);
+	core->log(STOA_LOG_INFO, NULL, "%s initialised (config %s, optional)", ECHOTEST_PACKAGE,
+		  config_path);
+	return 0;
+}
+
+static void echo_destroy(void)
+{
+	g_async_queue_push(queue, &shutdown_msg);
+	g_thread_join(worker);
+	/* Anything queued after the sentinel belongs to sessions already destroyed. */
+	echo_msg *m;
+	while ((m = g_async_queue_try_pop(queue)) != NULL)
+		if (m != &shutdown_msg)
+			msg_free(m);
+	g_async_queue_unref(queue);
+	queue = NULL;
+}
+
+static int echo_create_session(stoa_plugin_session *ps)
+{
+	echo_session *es = g_new0(echo_session, 1);
+	es->ref = 1;
+	g_mutex_init(&es->lock);
+	es->audio = es->video = TRUE;
+	es->substream = es->temporal = -1;
+	ps->plugin_data = es;
+	g_atomic_int_inc(&sessions);
+	return 0;
+}
+
+static stoa_plugin_result *echo_handle_message(stoa_plugin_session *ps, const char *transaction,
+					       json_t *body, json_t *jsep)
+{
+	echo_msg *m = g_new0(echo_msg, 1);
+	core->session_ref(ps);
+	m->ps = ps;
+	m->es = es_get(ps);
+	m->transaction = g_strdup(transaction);
+	m->body = json_incref(body);
+	m->jsep = jsep != NULL ? json_incref(jsep) : NULL;
+	g_async_queue_push(queue, m);
+	return stoa_plugin_result_new(STOA_PLUGIN_OK_WAIT, "I'm taking my time!", NULL);
+}
+
+static void echo_destroy_session(stoa_plugin_session *ps)
+{
+	g_mutex_lock(&state_lock);
+	echo_session *es = ps->plugin_data;
+	ps->plugin_data = NULL;
+	g_mutex_unlock(&state_lock);
+	if (es == NULL)
+		return;
+	es_unref(es);
+	g_atomic_int_dec_and_test(&sessions);
+}
+
+static json_t *echo_query_session(stoa_plugin_session *ps)
+{
+	echo_session *es = es_get(ps);
+	if (es == NULL)
+		return NULL;
+	g_mutex_lock(&es->lock);
+	json_t *info = json_pack("{s:b,s:b,s:I,s:i,s:i,s:I}", "audio_active", es->audio,
+				 "video_active", es->video, "bitrate", (json_int_t)es->bitrate,
+				 "substream", es->substream, "temporal", es->temporal,
+				 "messages", (json_int_t)es->messages);
+	g_mutex_unlock(&es->lock);
+	es_unref(es);
+	return info;
+}
+
+static json_t *echo_handle_admin_message(json_t *request)
+{
+	return json_pack("{s:s,s:i}", "echotest", "success", "sessions", g_atomic_int_get(&sessions));
+}
+
+static const stoa_plugin echotest = {
+	.api_version = STOA_PLUGIN_API_VERSION,
+	.package = ECHOTEST_PACKAGE,
+	.name = "Stoa EchoTest plugin",
+	.description = "Echoes audio, video and data back to the sender (Janus-compatible EchoTest).",
+	.author = "Stoa",
+	.version_string = "0.0.7",
+	.version = 7,
+	.init = echo_init,
+	.destroy = echo_destroy,
+	.create_session = echo_create_session,
+	.handle_message = echo_handle_message,
+	.handle_admin_message = echo_handle_admin_message,
+	.destroy_session = echo_destroy_session,
+	.query_session = echo_query_session,
+};
+
+STOA_PLUGIN_EXPORT const stoa_plugin *stoa_plugin_create(void);
+STOA_PLUGIN_EXPORT const stoa_plugin *stoa_plugin_create(void)
+{
+	return &echotest;
+}

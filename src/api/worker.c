@@ -1,0 +1,67 @@
+/*
+ * worker.c: the API worker pool that runs requests submitted by transports
+ * whose own thread must not block (WebSocket).
+ *
+ * Requests of one connection run in arrival order — clients pipeline
+ * dependent requests in one frame — while different connections run in
+ * parallel. Each tconn keeps its own queue; a connection is pushed to the
+ * pool only when its queue goes from idle to busy, and the worker that takes
+ * it drains the queue. So there is one wakeup per burst, not per request.
+ */
+#include "api/api.h"
+#include "core/log.h"
+
+#define STOA_LOG_MODULE "api"
+
+static GThreadPool *pool;
+
+static void run_conn(gpointer data, gpointer user_data)
+{
+	stoa_tconn *conn = data;
+	for (;;) {
+		g_mutex_lock(&conn->lock);
+		json_t *req = g_queue_pop_head(&conn->pending);
+		if (req == NULL)
+			conn->scheduled = false;
+		g_mutex_unlock(&conn->lock);
+		if (req == NULL)
+			break;
+		json_t *reply = stoa_api_handle(conn, req);
+		stoa_tconn_send(conn, reply);
+		json_decref(reply);
+		json_decref(req);
+	}
+	stoa_tconn_unref(conn); /* the ref taken when scheduled */
+}
+
+void stoa_api_submit(stoa_tconn *conn, json_t *request)
+{
+	g_mutex_lock(&conn->lock);
+	g_queue_push_tail(&conn->pending, request);
+	bool schedule = !conn->scheduled;
+	conn->scheduled = true;
+	g_mutex_unlock(&conn->lock);
+	if (schedule)
+		g_thread_pool_push(pool, stoa_tconn_ref(conn), NULL);
+}
+
+int stoa_api_workers_start(int threads)
+{
+	GError *error = NULL;
+	pool = g_thread_pool_new(run_conn, NULL, threads > 0 ? threads : 4, FALSE, &error);
+	if (pool == NULL) {
+		STOA_LOG(STOA_LOG_FATAL, "cannot start API workers: %s", error->message);
+		g_error_free(error);
+		return -1;
+	}
+	return 0;
+}
+
+void stoa_api_workers_stop(void)
+{
+	if (pool == NULL)
+		return;
+	/* Finish what is queued: those are replies clients are waiting for. */
+	g_thread_pool_free(pool, FALSE, TRUE);
+	pool = NULL;
+}

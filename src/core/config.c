@@ -1,0 +1,150 @@
+/*
+ * config.c: the main configuration's schema, embedded defaults and loading
+ * (see config.h). The schema table is the single list of the main config's
+ * keys; conf/stoa.jcfg.sample documents the same keys for operators.
+ */
+#include <glib.h>
+#include <unistd.h>
+
+#include "core/conf.h"
+#include "core/config.h"
+
+#define C stoa_config
+static const stoa_conf_key schema[] = {
+	STOA_CONF_KEY_STR("general", "configs_folder", C, configs_folder),
+	STOA_CONF_KEY_STR("general", "plugins_folder", C, plugins_folder),
+	STOA_CONF_KEY_STR("general", "server_name", C, server_name),
+	STOA_CONF_KEY_STR("general", "log_to_file", C, log_file),
+	STOA_CONF_KEY_STR("general", "log_format", C, log_format),
+	STOA_CONF_KEY_STR("general", "interface", C, interface),
+	STOA_CONF_KEY_STR("general", "admin_secret", C, admin_secret),
+	STOA_CONF_KEY_STR("general", "api_secret", C, api_secret),
+	STOA_CONF_KEY_STR("general", "token_auth_secret", C, token_auth_secret),
+	STOA_CONF_KEY_BOOL("general", "log_to_stdout", C, log_to_stdout),
+	STOA_CONF_KEY_BOOL("general", "debug_timestamps", C, debug_timestamps),
+	STOA_CONF_KEY_BOOL("general", "debug_colors", C, debug_colors),
+	STOA_CONF_KEY_BOOL("general", "token_auth", C, token_auth),
+	STOA_CONF_KEY_BOOL("general", "opaqueid_in_api", C, opaqueid_in_api),
+	STOA_CONF_KEY_BOOL("general", "hide_dependencies", C, hide_dependencies),
+	STOA_CONF_KEY_BOOL("general", "accept_new_sessions", C, accept_new_sessions),
+	STOA_CONF_KEY_INT("general", "debug_level", C, debug_level, 0, 7),
+	STOA_CONF_KEY_INT("general", "session_timeout", C, session_timeout, 0, 86400 * 7),
+	STOA_CONF_KEY_INT("general", "reclaim_session_timeout", C, reclaim_session_timeout, 0, 86400),
+	STOA_CONF_KEY_INT("general", "candidates_timeout", C, candidates_timeout, 0, 3600),
+	STOA_CONF_KEY_INT("general", "event_loops", C, event_loops, 0, 1024),
+	STOA_CONF_KEY_INT("general", "api_workers", C, api_workers, 1, 256),
+	STOA_CONF_KEY_INT("general", "max_request_size", C, max_request_size, 1024, 64 << 20),
+	STOA_CONF_KEY_STR("nat", "stun_server", C, stun_server),
+	STOA_CONF_KEY_INT("nat", "stun_port", C, stun_port, 1, 65535),
+	STOA_CONF_KEY_STR("nat", "nat_1_1_mapping", C, nat_1_1_mapping),
+	STOA_CONF_KEY_STR("nat", "ice_enforce_list", C, ice_enforce_list),
+	STOA_CONF_KEY_STR("nat", "ice_ignore_list", C, ice_ignore_list),
+	STOA_CONF_KEY_BOOL("nat", "ice_lite", C, ice_lite),
+	STOA_CONF_KEY_BOOL("nat", "ice_tcp", C, ice_tcp),
+	STOA_CONF_KEY_BOOL("nat", "full_trickle", C, full_trickle),
+	STOA_CONF_KEY_STR("media", "rtp_port_range", C, rtp_port_range),
+	STOA_CONF_KEY_INT("media", "no_media_timer", C, no_media_timer, 0, 3600),
+	STOA_CONF_KEY_INT("media", "slowlink_threshold", C, slowlink_threshold, 0, 100000),
+	STOA_CONF_KEY_INT("media", "min_nack_queue", C, min_nack_queue, 0, 10000),
+	STOA_CONF_KEY_INT("media", "dtls_mtu", C, dtls_mtu, 200, 9000),
+	STOA_CONF_KEY_BOOL("media", "ipv6", C, ipv6),
+	STOA_CONF_KEY_STR("certificates", "cert_pem", C, cert_pem),
+	STOA_CONF_KEY_STR("certificates", "cert_key", C, cert_key),
+	STOA_CONF_KEY_STR("certificates", "cert_pwd", C, cert_pwd),
+	STOA_CONF_KEY_STR("plugins", "disable", C, plugins_disable),
+	STOA_CONF_KEY_STR("transports", "disable", C, transports_disable),
+};
+#undef C
+
+void stoa_config_init(stoa_config *c)
+{
+	*c = (stoa_config){ 0 };
+	c->configs_folder = g_strdup(STOA_CONFDIR);
+	c->plugins_folder = g_strdup(STOA_PLUGINDIR);
+	c->server_name = g_strdup("MyJanusInstance");
+	c->log_format = g_strdup("text");
+	c->log_to_stdout = true;
+	c->debug_colors = true;
+	c->debug_level = 4;
+	c->accept_new_sessions = true;
+	c->session_timeout = 60;
+	c->candidates_timeout = 45;
+	c->api_workers = 4;
+	c->max_request_size = 1 << 20;
+	c->stun_port = 3478;
+	c->no_media_timer = 1;
+	c->min_nack_queue = 200;
+	c->dtls_mtu = 1200;
+	c->ice_enforce_list = NULL;
+}
+
+char *stoa_config_find(const char *folder)
+{
+	static const char *names[] = { "stoa.jcfg", "janus.jcfg" };
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		char *path = g_build_filename(folder, names[i], NULL);
+		if (access(path, F_OK) == 0)
+			return path;
+		g_free(path);
+	}
+	return NULL;
+}
+
+int stoa_config_load(stoa_config *c, const char *path, char *err, size_t errlen)
+{
+	int rc = stoa_conf_load(path, false, schema, G_N_ELEMENTS(schema), c, err, errlen);
+	if (rc < 0)
+		return -1;
+	if (g_strcmp0(c->log_format, "text") != 0 && g_strcmp0(c->log_format, "json") != 0) {
+		g_snprintf(err, errlen, "%s: general.log_format: must be \"text\" or \"json\"", path);
+		return -1;
+	}
+	stoa_conf_set_string(&c->config_file, path);
+	return 0;
+}
+
+void stoa_config_free(stoa_config *c)
+{
+	stoa_conf_free(schema, G_N_ELEMENTS(schema), c);
+	g_clear_pointer(&c->config_file, g_free);
+}
+
+/* ---- the running configuration ---- */
+
+static stoa_config *current;
+static gint session_timeout_rt;
+static gint accepting_rt;
+
+void stoa_config_set_current(stoa_config *c)
+{
+	current = c;
+	if (c != NULL) {
+		g_atomic_int_set(&session_timeout_rt, c->session_timeout);
+		g_atomic_int_set(&accepting_rt, c->accept_new_sessions);
+	}
+}
+
+const stoa_config *stoa_config_get(void)
+{
+	return current;
+}
+
+int stoa_config_session_timeout(void)
+{
+	return g_atomic_int_get(&session_timeout_rt);
+}
+
+void stoa_config_set_session_timeout(int seconds)
+{
+	g_atomic_int_set(&session_timeout_rt, seconds);
+}
+
+bool stoa_config_accepting_sessions(void)
+{
+	return g_atomic_int_get(&accepting_rt) != 0;
+}
+
+void stoa_config_set_accepting_sessions(bool on)
+{
+	g_atomic_int_set(&accepting_rt, on);
+}

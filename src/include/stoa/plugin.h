@@ -1,0 +1,214 @@
+/*
+ * stoa/plugin.h: the plugin ABI.
+ *
+ * A plugin is a shared object in the plugins folder that exports one symbol,
+ * `stoa_plugin_create`, returning a pointer to a static `stoa_plugin` vtable.
+ * The core checks `api_version` against STOA_PLUGIN_API_VERSION and refuses a
+ * plugin whose mandatory callbacks are NULL (see each callback's "mandatory").
+ *
+ * Clients see plugins by their Janus package names (`janus.plugin.echotest`,
+ * ...), so existing Janus clients attach to them unchanged.
+ *
+ * Threads and ownership are stated per callback. In short:
+ *  - init/destroy run on the main thread, once.
+ *  - create_session, handle_message, handle_admin_message, destroy_session and
+ *    query_session run on an API thread (a transport's or the API worker pool),
+ *    possibly several at once for different handles: plugins lock their own state.
+ *  - setup_media, hangup_media and (later) media callbacks run on the media loop
+ *    that owns the handle's peer connection.
+ *  - Core callbacks (stoa_core_api) may be called from any thread.
+ *
+ * A `stoa_plugin_session` is the plugin's view of one handle. The core owns it
+ * and keeps it alive while the handle exists; a plugin that keeps the pointer
+ * beyond the callback that gave it (to answer from its own thread, say) takes a
+ * reference with core->session_ref() and drops it with core->session_unref().
+ * `stopped` is set just before destroy_session is called; from then on core
+ * calls on the session fail harmlessly.
+ */
+#ifndef STOA_PLUGIN_H
+#define STOA_PLUGIN_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "stoa/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What handle_message did with a request. */
+typedef enum stoa_plugin_result_type {
+	/* Failed: the core answers the request with error 462 and `text`. */
+	STOA_PLUGIN_ERROR = -1,
+	/* Done synchronously: `content` goes to the client in a `success` reply. */
+	STOA_PLUGIN_OK = 0,
+	/* Accepted: the client gets an `ack` (with `text` as hint, if set) and the
+	 * plugin answers later with push_event() and the same transaction. */
+	STOA_PLUGIN_OK_WAIT = 1,
+} stoa_plugin_result_type;
+
+/* Returned by handle_message; allocated with stoa_plugin_result_new(), freed by the core. */
+typedef struct stoa_plugin_result {
+	stoa_plugin_result_type type;
+	char *text;	   /* error text or ack hint; owned by the result */
+	json_t *content;   /* OK: the synchronous reply data; the result holds one ref */
+} stoa_plugin_result;
+
+/* The plugin's view of one handle. Owned by the core; see the file comment. */
+typedef struct stoa_plugin_session {
+	void *core_handle;	/* the core's handle; opaque to plugins */
+	void *plugin_data;	/* the plugin's per-handle state, set by create_session */
+	volatile int stopped;	/* set (atomically) just before destroy_session */
+} stoa_plugin_session;
+
+/* Log levels, as Janus numbers them (`debug_level`, `-d`). */
+enum {
+	STOA_LOG_NONE = 0,
+	STOA_LOG_FATAL = 1,
+	STOA_LOG_ERR = 2,
+	STOA_LOG_WARN = 3,
+	STOA_LOG_INFO = 4,
+	STOA_LOG_VERB = 5,
+	STOA_LOG_HUGE = 6,
+	STOA_LOG_DBG = 7,
+};
+
+/*
+ * What the core offers plugins. A pointer to one static instance is given to
+ * init(); it stays valid until destroy() returns. Every function may be called
+ * from any thread.
+ */
+typedef struct stoa_core_api {
+	/* Sends an event to the handle's client: {"janus":"event", "plugindata":
+	 * {"plugin": <package>, "data": message}, "jsep"?}. `transaction` is the
+	 * request's (NULL for unsolicited events). The core takes no reference:
+	 * the caller keeps and releases its own refs to `message` and `jsep`.
+	 * A jsep offer/answer is first given to the handle's peer connection.
+	 * Returns 0, or a negative value if the session is gone or jsep is invalid. */
+	int (*push_event)(stoa_plugin_session *ps, const char *transaction,
+			  json_t *message, json_t *jsep);
+
+	/* Closes the handle's peer connection (the client gets `hangup` with
+	 * reason "Close PC"); the handle stays attached. */
+	void (*close_pc)(stoa_plugin_session *ps);
+
+	/* Ends the handle as if the client had detached it (the client gets
+	 * `detached`). destroy_session() is called on an API thread later. */
+	void (*end_session)(stoa_plugin_session *ps);
+
+	/* Keeps `ps` alive beyond the current callback; pair with session_unref. */
+	void (*session_ref)(stoa_plugin_session *ps);
+	void (*session_unref)(stoa_plugin_session *ps);
+
+	/* Logs a line at `level` tagged with the plugin's package and, when `ps`
+	 * is not NULL, its session and handle ids. */
+	void (*log)(int level, const stoa_plugin_session *ps, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
+	/* True when `level` would be printed (skip building expensive lines). */
+	int (*log_enabled)(int level);
+
+	/* The folder that holds the configuration files (`-F`). */
+	const char *configs_folder;
+} stoa_core_api;
+
+/*
+ * The vtable a plugin exports. Strings are static and owned by the plugin.
+ */
+typedef struct stoa_plugin {
+	int api_version;	/* STOA_PLUGIN_API_VERSION at build time; mandatory */
+	const char *package;	/* e.g. "janus.plugin.echotest"; mandatory */
+	const char *name;	/* human name, e.g. "Stoa EchoTest plugin" */
+	const char *description;
+	const char *author;
+	const char *version_string; /* e.g. "0.0.7" */
+	int version;		     /* e.g. 7 */
+
+	/* Mandatory. Called once on the main thread before any other callback.
+	 * `core` stays valid until destroy() returns. `config_path` is the path
+	 * of the plugin's config file (<configs folder>/<package>.jcfg), which
+	 * may not exist: then the plugin runs on its embedded defaults.
+	 * Returns 0, or negative to refuse loading (the core then skips it). */
+	int (*init)(const stoa_core_api *core, const char *config_path);
+
+	/* Mandatory. Called once on the main thread at shutdown, after every
+	 * session has been destroyed. Must join the plugin's threads and free
+	 * everything. */
+	void (*destroy)(void);
+
+	/* Mandatory. A client attached a handle. API thread. `ps` is borrowed
+	 * (see the file comment). Set ps->plugin_data and return 0, or return a
+	 * negative error (the client gets 461 with that number). */
+	int (*create_session)(stoa_plugin_session *ps);
+
+	/* Mandatory. A `message` request. API thread. `transaction`, `body` and
+	 * `jsep` are borrowed for the call's duration: take refs (json_incref,
+	 * g_strdup) to keep them. `jsep` is NULL, or an already validated
+	 * {"type","sdp",...} object. Returns a result from stoa_plugin_result_new. */
+	stoa_plugin_result *(*handle_message)(stoa_plugin_session *ps,
+					      const char *transaction,
+					      json_t *body, json_t *jsep);
+
+	/* Optional. Admin API `message_plugin`. API thread. `request` is
+	 * borrowed. Returns a new reference to the response object, or NULL. */
+	json_t *(*handle_admin_message)(json_t *request);
+
+	/* Optional. The handle's peer connection is up (DTLS done). Media loop. */
+	void (*setup_media)(stoa_plugin_session *ps);
+
+	/* Optional. The handle's peer connection closed. Media loop or API thread. */
+	void (*hangup_media)(stoa_plugin_session *ps);
+
+	/* Mandatory. The handle is going away. API thread or main thread. After
+	 * this returns the plugin must not call the core with `ps` unless it
+	 * holds a reference, and then only to release it. */
+	void (*destroy_session)(stoa_plugin_session *ps);
+
+	/* Optional. Plugin-specific state for the Admin API's handle_info.
+	 * API thread. Returns a new reference, or NULL. */
+	json_t *(*query_session)(stoa_plugin_session *ps);
+} stoa_plugin;
+
+/* The one symbol a plugin exports; mark its definition with STOA_PLUGIN_EXPORT
+ * (plugins may be built with -fvisibility=hidden). */
+#define STOA_PLUGIN_CREATE_SYMBOL "stoa_plugin_create"
+#define STOA_PLUGIN_EXPORT __attribute__((visibility("default")))
+typedef const stoa_plugin *(*stoa_plugin_create_fn)(void);
+
+/* Builds a handle_message result. `text` is copied; `content` is stolen
+ * (the result takes over the caller's reference). Inline, so plugins need
+ * no symbol from the core binary. */
+static inline stoa_plugin_result *stoa_plugin_result_new(stoa_plugin_result_type type,
+							  const char *text, json_t *content)
+{
+	stoa_plugin_result *r = (stoa_plugin_result *)calloc(1, sizeof(*r));
+	if (r == NULL) {
+		if (content != NULL)
+			json_decref(content);
+		return NULL;
+	}
+	r->type = type;
+	r->text = text != NULL ? strdup(text) : NULL;
+	r->content = content;
+	return r;
+}
+
+static inline void stoa_plugin_result_free(stoa_plugin_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->text);
+	if (r->content != NULL)
+		json_decref(r->content);
+	free(r);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STOA_PLUGIN_H */
