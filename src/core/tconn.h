@@ -40,7 +40,9 @@ typedef struct stoa_transport {
 	int version;
 
 	/* Delivers a reply or an event. Any thread; must not block. `msg` is
-	 * borrowed: serialize it or take a ref before returning. */
+	 * borrowed: serialize it or take a ref before returning. Callers must
+	 * not change `msg` afterwards (HTTP keeps a ref and serialises it later,
+	 * on the long-poll thread). */
 	void (*send)(stoa_tconn *conn, json_t *msg);
 
 	/* A session was created or claimed by a request that came on `conn`.
