@@ -263,8 +263,9 @@ static json_t *admin_remove_token(stoa_request *req)
 	json_t *err = STOA_API_CHECK(req, params);
 	if (err != NULL)
 		return err;
+	/* Janus answers 490 here (not 470 as allow/disallow do); clients match on it. */
 	if (stoa_auth_token_remove(json_string_value(json_object_get(req->root, "token"))) < 0)
-		return stoa__api_req_error(req, STOA_ERR_TOKEN_NOT_FOUND, NULL);
+		return stoa__api_req_error(req, STOA_ERR_UNKNOWN, "Error removing token");
 	return stoa__api_success(req);
 }
 

@@ -24,6 +24,11 @@ json_t *stoa_api_handle(stoa_tconn *conn, json_t *request);
  * `request`. The reply goes to conn->transport->send(). Any thread. */
 void stoa_api_submit(stoa_tconn *conn, json_t *request);
 
+/* Queues a reply the transport built itself (e.g. a parse error) behind the
+ * requests already submitted on `conn`, so it does not overtake their
+ * replies; steals the caller's ref. Any thread. */
+void stoa_api_submit_reply(stoa_tconn *conn, json_t *reply);
+
 /* Builds an error reply: {"janus":"error","session_id"?,"transaction"?,
  * "error":{"code","reason"}}. session_id 0 and transaction NULL are left out.
  * `fmt` NULL uses the code's default Janus reason. New reference. */

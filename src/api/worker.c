@@ -15,34 +15,56 @@
 
 static GThreadPool *pool;
 
+/* One queued item: a request to run, or a reply the transport already built
+ * (a parse error) that must not overtake replies to earlier requests. */
+typedef struct api_job {
+	json_t *request;
+	json_t *reply;
+} api_job;
+
 static void run_conn(gpointer data, gpointer user_data)
 {
 	stoa_tconn *conn = data;
 	for (;;) {
 		g_mutex_lock(&conn->lock);
-		json_t *req = g_queue_pop_head(&conn->pending);
-		if (req == NULL)
+		api_job *job = g_queue_pop_head(&conn->pending);
+		if (job == NULL)
 			conn->scheduled = false;
 		g_mutex_unlock(&conn->lock);
-		if (req == NULL)
+		if (job == NULL)
 			break;
-		json_t *reply = stoa_api_handle(conn, req);
+		json_t *reply = job->reply != NULL ? job->reply : stoa_api_handle(conn, job->request);
 		stoa_tconn_send(conn, reply);
 		json_decref(reply);
-		json_decref(req);
+		if (job->request != NULL)
+			json_decref(job->request);
+		g_free(job);
 	}
 	stoa_tconn_unref(conn); /* the ref taken when scheduled */
 }
 
-void stoa_api_submit(stoa_tconn *conn, json_t *request)
+static void enqueue(stoa_tconn *conn, json_t *request, json_t *reply)
 {
+	api_job *job = g_new(api_job, 1);
+	job->request = request;
+	job->reply = reply;
 	g_mutex_lock(&conn->lock);
-	g_queue_push_tail(&conn->pending, request);
+	g_queue_push_tail(&conn->pending, job);
 	bool schedule = !conn->scheduled;
 	conn->scheduled = true;
 	g_mutex_unlock(&conn->lock);
 	if (schedule)
 		g_thread_pool_push(pool, stoa_tconn_ref(conn), NULL);
+}
+
+void stoa_api_submit(stoa_tconn *conn, json_t *request)
+{
+	enqueue(conn, request, NULL);
+}
+
+void stoa_api_submit_reply(stoa_tconn *conn, json_t *reply)
+{
+	enqueue(conn, NULL, reply);
 }
 
 int stoa_api_workers_start(int threads)

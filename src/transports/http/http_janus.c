@@ -139,13 +139,23 @@ static STOA_MHD_RESULT handle_get(struct MHD_Connection *c, const stoa__http_req
 	return stoa__http_queue(c, MHD_HTTP_FOUND, resp);
 }
 
-/* <base>/info and <base>/ping, which need no request body. */
-static STOA_MHD_RESULT handle_endpoint(struct MHD_Connection *c, bool admin, bool info,
-				       const char *method)
+/* <base>/info and <base>/ping, which need no request body. A GET is run as
+ * the equivalent request with a random transaction, so its reply has the
+ * same shape as a POSTed info/ping (clients parse both the same way). */
+static STOA_MHD_RESULT handle_endpoint(struct MHD_Connection *c, const stoa__http_request *req,
+				       bool admin, bool info, const char *method)
 {
-	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
-		return stoa__http_respond_json(c, info ? stoa_api_server_info()
-						       : json_pack("{s:s}", "janus", "pong"));
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
+		char transaction[13];
+		for (size_t i = 0; i < sizeof(transaction) - 1; i++)
+			transaction[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[g_random_int_range(0, 36)];
+		transaction[sizeof(transaction) - 1] = '\0';
+		json_t *request = json_pack("{s:s,s:s}", "janus", info ? "info" : "ping",
+					    "transaction", transaction);
+		json_t *reply = stoa__http_api_call(req, admin, request);
+		json_decref(request);
+		return stoa__http_respond_json(c, reply);
+	}
 	if (!admin)
 		return stoa__http_respond_empty(c, MHD_HTTP_BAD_REQUEST);
 	if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
@@ -172,7 +182,7 @@ STOA_MHD_RESULT stoa__http_janus_handle(struct MHD_Connection *c, stoa__http_req
 	if (n > 2)
 		ret = stoa__http_respond_empty(c, MHD_HTTP_NOT_FOUND);
 	else if (n == 1 && (strcmp(kept[0], "info") == 0 || strcmp(kept[0], "ping") == 0))
-		ret = handle_endpoint(c, admin, strcmp(kept[0], "info") == 0, method);
+		ret = handle_endpoint(c, req, admin, strcmp(kept[0], "info") == 0, method);
 	else if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
 		ret = handle_post(c, req, admin, kept, n);
 	else if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 && admin)

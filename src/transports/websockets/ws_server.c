@@ -488,10 +488,9 @@ static int on_writeable(struct lws *wsi, ws_pss *pss)
 
 static void send_error(stoa_tconn *conn, const char *reason)
 {
-	json_t *e = stoa_api_error(0, NULL, STOA_ERR_INVALID_JSON, "%s", reason);
-
-	ws_send(conn, e);
-	json_decref(e);
+	/* Through the request queue, so it follows the replies to the requests
+	 * that came before it in the same message. */
+	stoa_api_submit_reply(conn, stoa_api_error(0, NULL, STOA_ERR_INVALID_JSON, "%s", reason));
 }
 
 static bool is_json_space(char ch)
@@ -545,7 +544,11 @@ static void refuse_message(stoa_tconn *conn, ws_conn *c)
 	c->refused = true;
 	g_clear_pointer(&c->rx, g_free);
 	c->rx_len = c->rx_cap = 0;
-	send_error(conn, "Request too large");
+	/* Straight to the outbox, not through the request queue: the close
+	 * waits for the outbox to drain, so the error must already be in it. */
+	json_t *e = stoa_api_error(0, NULL, STOA_ERR_INVALID_JSON, "Request too large");
+	ws_send(conn, e);
+	json_decref(e);
 }
 
 static void rx_append(ws_conn *c, const void *in, size_t len)
