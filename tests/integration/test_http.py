@@ -142,17 +142,25 @@ async def test_longpoll_unknown():
         check(r.status == 404, "destroyed session: expected 404", repr(r))
 
 
-@tap.test("destroy completes a pending long poll")
+@tap.test("a long poll pending at destroy waits out its timeout with a keepalive, then 404")
 async def test_longpoll_destroy():
+    # As Janus does: waking the poll at once would make janus.js re-poll into
+    # 404s and report "Lost connection" before it reads the destroy reply.
     async with HttpClient() as h:
         sid, _ = await new_session(h, with_handle=False)
         poll = asyncio.create_task(h.get("/janus/%d?maxev=1" % sid))
         await asyncio.sleep(0.3)
-        await destroy(h, sid)
         t0 = time.monotonic()
+        await destroy(h, sid)
+        await asyncio.sleep(0.5)
+        check(not poll.done(), "the pending poll returned right after destroy")
         r = await poll
-        check(r.status in (200, 404), "unexpected status after destroy", repr(r))
-        check(time.monotonic() - t0 <= LONGPOLL + 1, "the poll hung after destroy")
+        elapsed = time.monotonic() - t0
+        check(r.status == 200 and json_reply(r).get("janus") == "keepalive",
+              "expected a keepalive at the poll timeout", repr(r))
+        check(elapsed <= LONGPOLL + 1, "the poll hung past its timeout after destroy")
+        r = await h.get("/janus/%d?maxev=1" % sid)
+        check(r.status == 404, "a new poll after destroy must be 404", repr(r))
 
 
 # ---------------------------------------------------------------- paths

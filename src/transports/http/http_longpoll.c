@@ -36,11 +36,15 @@ typedef struct lp_queue {
 	GCond cond;		/* signalled on new events, close and stop */
 	guint64 takes;		/* bumped each time a poll takes events */
 	bool closed;		/* no longer the session's queue: drop new events */
+	bool superseded;	/* claimed away: waiting polls return at once */
+	int waiters;		/* polls waiting on it now */
 } lp_queue;
 
 static GMutex lock;
 static GHashTable *queues;	/* &session_id -> stoa_tconn * (the registry's ref) */
 static bool stopping;
+/* Closed queues that polls still wait on (a ref each), so stop can wake them. */
+static GList *orphans;
 
 void stoa__http_longpoll_init(void)
 {
@@ -62,6 +66,8 @@ void stoa__http_longpoll_shutdown(void)
 		while (g_hash_table_iter_next(&it, NULL, &value))
 			g_cond_broadcast(&((lp_queue *)((stoa_tconn *)value)->data)->cond);
 	}
+	for (GList *l = orphans; l != NULL; l = l->next)
+		g_cond_broadcast(&((lp_queue *)((stoa_tconn *)l->data)->data)->cond);
 	g_mutex_unlock(&lock);
 }
 
@@ -74,6 +80,8 @@ void stoa__http_longpoll_free(void)
 	g_mutex_lock(&lock);
 	table = queues;
 	queues = NULL;
+	GList *left = orphans;
+	orphans = NULL;
 	if (table != NULL) {
 		/* Sessions may outlive us by a moment; their events are dropped. */
 		g_hash_table_iter_init(&it, table);
@@ -81,6 +89,7 @@ void stoa__http_longpoll_free(void)
 			((lp_queue *)((stoa_tconn *)value)->data)->closed = true;
 	}
 	g_mutex_unlock(&lock);
+	g_list_free_full(left, (GDestroyNotify)stoa_tconn_unref);
 	if (table == NULL)
 		return;
 	g_hash_table_iter_init(&it, table);
@@ -122,11 +131,17 @@ void stoa__http_send(stoa_tconn *conn, json_t *msg)
 		STOA_LOG_S(STOA_LOG_DBG, q->session_id, 0, "event after the queue closed, dropped");
 }
 
-/* Marks `q` closed and wakes its polls. Lock held. */
-static void close_queue(lp_queue *q)
+/* Marks `q` closed. Lock held. Only a claim wakes the polls waiting on it:
+ * after a destroy a waiting poll stays until its timeout, as with Janus,
+ * because waking it would make janus.js poll again, get 404s and report
+ * "Lost connection" before it has even read the destroy reply. */
+static void close_queue(lp_queue *q, bool superseded)
 {
 	q->closed = true;
-	g_cond_broadcast(&q->cond);
+	if (superseded) {
+		q->superseded = true;
+		g_cond_broadcast(&q->cond);
+	}
 }
 
 static stoa_tconn *queue_new(uint64_t session_id)
@@ -165,7 +180,7 @@ stoa_tconn *stoa__http_session_source(stoa_tconn *conn, uint64_t session_id)
 
 		while (!g_queue_is_empty(&oq->events))
 			g_queue_push_tail(&q->events, g_queue_pop_head(&oq->events));
-		close_queue(oq);
+		close_queue(oq, true);
 		g_hash_table_remove(queues, &session_id);
 	}
 	g_hash_table_insert(queues, &q->session_id, qc);
@@ -177,8 +192,8 @@ stoa_tconn *stoa__http_session_source(stoa_tconn *conn, uint64_t session_id)
 	return qc;
 }
 
-/* Polls waiting on the queue wake up: they take events still queued (a
- * `timeout` event, say) or return a keepalive. New GETs get 404. */
+/* New GETs get 404. Events already queued (a `timeout` event, say) are
+ * still handed to polls; see close_queue() for who wakes up. */
 void stoa__http_session_over(stoa_tconn *source, uint64_t session_id,
 			     stoa_session_over_reason why)
 {
@@ -188,11 +203,13 @@ void stoa__http_session_over(stoa_tconn *source, uint64_t session_id,
 	if (q == NULL)
 		return;
 	g_mutex_lock(&lock);
-	close_queue(q);
+	close_queue(q, why == STOA_SESSION_OVER_CLAIMED);
 	if (queues != NULL && g_hash_table_lookup(queues, &session_id) == source) {
 		g_hash_table_remove(queues, &session_id);
 		registered = true;
 	}
+	if (q->waiters > 0 && !q->superseded && g_list_find(orphans, source) == NULL)
+		orphans = g_list_prepend(orphans, stoa_tconn_ref(source));
 	g_mutex_unlock(&lock);
 	if (registered)
 		stoa_tconn_unref(source);
@@ -250,24 +267,32 @@ static json_t *take_events(lp_queue *q, int maxev)
  * keepalive: on timeout, when the queue closed or the transport stops, or
  * when another poll on the same session took the events that woke us.
  */
-static json_t *wait_events(lp_queue *q, int maxev, gint64 end_us)
+static json_t *wait_events(stoa_tconn *qc, int maxev, gint64 end_us)
 {
+	lp_queue *q = qc->data;
 	json_t *events = NULL;
 	bool timed_out = false;
 	guint64 takes_at_start;
 
 	g_mutex_lock(&lock);
 	takes_at_start = q->takes;
+	q->waiters++;
 	for (;;) {
 		if (!g_queue_is_empty(&q->events)) {
 			events = take_events(q, maxev);
 			break;
 		}
-		if (timed_out || q->closed || stopping || q->takes != takes_at_start)
+		if (timed_out || q->superseded || stopping || q->takes != takes_at_start)
 			break;
 		timed_out = !g_cond_wait_until(&q->cond, &lock, end_us);
 	}
+	q->waiters--;
+	GList *orphan = q->waiters == 0 ? g_list_find(orphans, qc) : NULL;
+	if (orphan != NULL)
+		orphans = g_list_delete_link(orphans, orphan);
 	g_mutex_unlock(&lock);
+	if (orphan != NULL)
+		stoa_tconn_unref(qc);
 	return events;
 }
 
@@ -333,7 +358,7 @@ STOA_MHD_RESULT stoa__http_longpoll(struct MHD_Connection *c, const stoa__http_r
 	qc = queue_find(session_id);
 	if (qc == NULL)
 		return stoa__http_respond_empty(c, MHD_HTTP_NOT_FOUND);
-	events = wait_events(qc->data, maxev,
+	events = wait_events(qc, maxev,
 			     g_get_monotonic_time() +
 				     (gint64)stoa__http_conf.longpoll_seconds * G_USEC_PER_SEC);
 	stoa_tconn_unref(qc);
