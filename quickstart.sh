@@ -19,7 +19,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
   libglib2.0-dev libnice-dev libsrtp2-dev libssl-dev libusrsctp-dev
   libmicrohttpd-dev libwebsockets-dev libjansson-dev libconfig-dev"
-TEST_PKGS="iproute2 util-linux curl python3 python3-websockets python3-aiohttp
+TEST_PKGS="iproute2 util-linux curl python3 python3-websockets python3-aiohttp python3-aiortc
   chromium nodejs npm"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

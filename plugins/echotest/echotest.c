@@ -5,8 +5,11 @@
  * client gets an `ack` with the hint "I'm taking my time!" and then an event
  * {"echotest":"event","result":"ok"} carrying the same transaction. The
  * settings (audio/video on/off, bitrate, simulcast targets, codecs, ...) are
- * validated and kept per handle; the media core applies them to the echoed
- * media once it relays packets.
+ * validated and kept per handle. An offer is answered through the core
+ * (generate_answer), and once DTLS is up every RTP packet from the peer is
+ * relayed straight back on the same m-line (audio/video can be switched
+ * off), keyframe requests for the echo are passed on to the peer, and text
+ * data channel messages come back prefixed, as Janus's EchoTest does.
  *
  * Threads: handle_message runs on an API thread and only queues; one plugin
  * thread ("echotest") works through the queue and pushes the events, so a
@@ -104,6 +107,7 @@ static const struct {
 	{ "spatial_layer", T_POSITIVE }, { "temporal_layer", T_POSITIVE },
 	{ "audiocodec", T_STRING },  { "videocodec", T_STRING },   { "videoprofile", T_STRING },
 	{ "opusred", T_BOOL },	     { "min_delay", T_INT },	   { "max_delay", T_INT },
+	{ "keyframe", T_BOOL },
 };
 
 static const char *type_words(ftype t)
@@ -173,6 +177,31 @@ static void apply(echo_session *es, json_t *body)
 	g_mutex_unlock(&es->lock);
 }
 
+/* What the answer may accept: the codecs asked for with audiocodec /
+ * videocodec / videoprofile (on the first negotiation, as Janus does). */
+static json_t *answer_prefs(echo_session *es)
+{
+	json_t *prefs = json_object();
+	g_mutex_lock(&es->lock);
+	if (es->audiocodec != NULL)
+		json_object_set_new(prefs, "audiocodec", json_string(es->audiocodec));
+	if (es->videocodec != NULL)
+		json_object_set_new(prefs, "videocodec", json_string(es->videocodec));
+	if (es->videoprofile != NULL && es->videocodec != NULL) {
+		const char *key = g_str_has_prefix(es->videocodec, "vp9") ? "vp9_profile" : "h264_profile";
+		json_object_set_new(prefs, key, json_string(es->videoprofile));
+	}
+	g_mutex_unlock(&es->lock);
+	return prefs;
+}
+
+/* Asks the peer for keyframes on every m-line (the core skips non-video). */
+static void request_keyframes(stoa_plugin_session *ps)
+{
+	for (int mindex = 0; mindex < 8; mindex++)
+		core->send_pli(ps, mindex);
+}
+
 static void push_error(echo_msg *m, int code, const char *text)
 {
 	json_t *ev = json_pack("{s:s,s:i,s:s}", "echotest", "event", "error_code", code, "error", text);
@@ -200,16 +229,32 @@ static void process(echo_msg *m)
 		push_error(m, ERR_INVALID_ELEMENT, "Message error: no supported attributes found");
 		return;
 	}
-	if (m->jsep != NULL) {
-		/* The media core (ICE, DTLS-SRTP, SDP) is what answers offers; until it
-		 * is in place an offer is refused plainly rather than faked. */
-		push_error(m, ERR_INVALID_SDP, "Error parsing offer: WebRTC media is not available on this server yet");
-		return;
-	}
 	apply(es, m->body);
+	if (json_is_true(json_object_get(m->body, "keyframe")))
+		request_keyframes(m->ps);
+	json_t *answer = NULL;
+	if (m->jsep != NULL) {
+		const char *type = json_string_value(json_object_get(m->jsep, "type"));
+		if (g_strcmp0(type, "offer") != 0) {
+			push_error(m, ERR_INVALID_SDP, "Error parsing offer: not an offer");
+			return;
+		}
+		char why[256];
+		json_t *prefs = answer_prefs(es);
+		answer = core->generate_answer(m->ps, prefs, why, sizeof(why));
+		json_decref(prefs);
+		if (answer == NULL) {
+			char text[300];
+			g_snprintf(text, sizeof(text), "Error parsing offer: %s", why);
+			push_error(m, ERR_INVALID_SDP, text);
+			return;
+		}
+	}
 	json_t *ev = json_pack("{s:s,s:s}", "echotest", "event", "result", "ok");
-	core->push_event(m->ps, m->transaction, ev, NULL);
+	core->push_event(m->ps, m->transaction, ev, answer);
 	json_decref(ev);
+	if (answer != NULL)
+		json_decref(answer);
 }
 
 static gpointer worker_main(gpointer data)
@@ -305,6 +350,77 @@ static json_t *echo_handle_admin_message(json_t *request)
 	return json_pack("{s:s,s:i}", "echotest", "success", "sessions", g_atomic_int_get(&sessions));
 }
 
+/* ---- media (the handle's media loop) ---- */
+
+static void echo_setup_media(stoa_plugin_session *ps)
+{
+	core->log(STOA_LOG_VERB, ps, "WebRTC up: echoing");
+}
+
+static void echo_hangup_media(stoa_plugin_session *ps)
+{
+	if (g_atomic_int_get(&ps->stopped))
+		return;
+	json_t *ev = json_pack("{s:s,s:s}", "echotest", "event", "result", "done");
+	core->push_event(ps, NULL, ev, NULL);
+	json_decref(ev);
+}
+
+static void echo_incoming_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
+{
+	/* plugin_data is only cleared by destroy_session, which runs after the
+	 * core stopped delivering media to this handle; reading it without the
+	 * state lock is safe here, and the flags are plain gbooleans. */
+	echo_session *es = ps->plugin_data;
+	if (es == NULL || (pkt->video ? !es->video : !es->audio))
+		return;
+	core->relay_rtp(ps, pkt);
+}
+
+/* True when a compound RTCP packet holds a PLI or FIR (RFC 4585, 5104). */
+static gboolean wants_keyframe(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+	while (off + 4 <= len) {
+		uint8_t fmt = buf[off] & 0x1f, pt = buf[off + 1];
+		size_t plen = ((size_t)((buf[off + 2] << 8) | buf[off + 3]) + 1) * 4;
+		if (pt == 206 && (fmt == 1 || fmt == 4))
+			return TRUE;
+		off += plen;
+	}
+	return FALSE;
+}
+
+static void echo_incoming_rtcp(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt)
+{
+	echo_session *es = ps->plugin_data;
+	if (es == NULL)
+		return;
+	/* The peer asks us for a keyframe of the echo: only the peer itself can make one. */
+	if (wants_keyframe(pkt->buffer, pkt->length))
+		core->send_pli(ps, pkt->mindex);
+	if (es->bitrate > 0)
+		core->send_remb(ps, (uint32_t)es->bitrate);
+}
+
+static void echo_incoming_data(stoa_plugin_session *ps, stoa_plugin_data *msg)
+{
+	static const char prefix[] = "Janus EchoTest here! You wrote: ";
+	if (msg->binary) {
+		core->relay_data(ps, msg);
+		return;
+	}
+	size_t n = sizeof(prefix) - 1 + msg->length;
+	uint8_t *text = g_malloc(n);
+	memcpy(text, prefix, sizeof(prefix) - 1);
+	memcpy(text + sizeof(prefix) - 1, msg->buffer, msg->length);
+	stoa_plugin_data reply = *msg;
+	reply.buffer = text;
+	reply.length = (uint32_t)n;
+	core->relay_data(ps, &reply);
+	g_free(text);
+}
+
 static const stoa_plugin echotest = {
 	.api_version = STOA_PLUGIN_API_VERSION,
 	.package = ECHOTEST_PACKAGE,
@@ -320,6 +436,11 @@ static const stoa_plugin echotest = {
 	.handle_admin_message = echo_handle_admin_message,
 	.destroy_session = echo_destroy_session,
 	.query_session = echo_query_session,
+	.setup_media = echo_setup_media,
+	.hangup_media = echo_hangup_media,
+	.incoming_rtp = echo_incoming_rtp,
+	.incoming_rtcp = echo_incoming_rtcp,
+	.incoming_data = echo_incoming_data,
 };
 
 STOA_PLUGIN_EXPORT const stoa_plugin *stoa_plugin_create(void);

@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/plugins.h"
+#include "media/pc.h"
 
 #define STOA_LOG_MODULE "admin"
 
@@ -325,6 +326,16 @@ static json_t *handle_info_object(stoa_handle *h, bool plugin_only)
 	json_object_set_new(info, "pending-trickles",
 			    json_integer(g_queue_get_length(&h->pending_trickles)));
 	g_mutex_unlock(&h->lock);
+	stoa_pc *pc = stoa_handle_get_pc(h);
+	if (pc != NULL) {
+		json_t *w = stoa_pc_info(pc);
+		json_t *sdps = json_object_get(w, "sdps");
+		if (sdps != NULL)
+			json_object_set(info, "sdps", sdps);
+		json_object_del(w, "sdps");
+		json_object_set_new(info, "webrtc", w);
+		stoa_pc_unref(pc);
+	}
 	return info;
 }
 

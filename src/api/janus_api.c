@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/plugins.h"
+#include "media/pc.h"
 
 #define STOA_LOG_MODULE "api"
 
@@ -155,9 +156,10 @@ static json_t *check_jsep(stoa_request *req, json_t *jsep)
 		return stoa__api_req_error(req, STOA_ERR_JSEP_UNKNOWN_TYPE,
 					   "JSEP error: unknown message type '%s'", type);
 	const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
-	if (strncmp(sdp, "v=0", 3) != 0)
-		return stoa__api_req_error(req, STOA_ERR_JSEP_INVALID_SDP,
-					   "JSEP error: invalid SDP (no v=0 line)");
+	char sdperr[256];
+	if (stoa_pc_check_sdp(sdp, sdperr, sizeof(sdperr)) < 0)
+		return stoa__api_req_error(req, STOA_ERR_JSEP_INVALID_SDP, "JSEP error: invalid SDP (%s)",
+					   sdperr);
 	stoa_handle *h = req->handle;
 	g_mutex_lock(&h->lock);
 	bool unexpected = !offer && !h->sent_offer;
@@ -170,6 +172,9 @@ static json_t *check_jsep(stoa_request *req, json_t *jsep)
 	if (unexpected)
 		return stoa__api_req_error(req, STOA_ERR_UNEXPECTED_ANSWER,
 					   "Unexpected ANSWER (did we offer?)");
+	if (offer && stoa_handle_remote_offer(h, sdp, trickle == NULL || json_is_true(trickle), sdperr,
+					      sizeof(sdperr)) < 0)
+		return stoa__api_req_error(req, STOA_ERR_JSEP_INVALID_SDP, "JSEP error: %s", sdperr);
 	return NULL;
 }
 
@@ -273,11 +278,11 @@ static json_t *verb_trickle(stoa_request *req)
 	json_t *err;
 	if (one != NULL && (err = check_candidate(req, one)) != NULL)
 		return err;
-	/* No peer connection yet (the media core attaches one): queue, as Janus
-	 * does for trickles that arrive before the SDP. Bad entries of an array
-	 * are dropped silently, as Janus does. */
+	/* To the peer connection, or queued until the SDP creates it, as Janus
+	 * does for trickles that arrive early. Bad entries of an array are
+	 * dropped silently, as Janus does. */
 	if (one != NULL) {
-		stoa_handle_queue_trickle(req->handle, one);
+		stoa_handle_trickle(req->handle, one);
 	} else {
 		size_t i;
 		json_t *c;
@@ -286,7 +291,7 @@ static json_t *verb_trickle(stoa_request *req)
 			if (bad != NULL)
 				json_decref(bad);
 			else
-				stoa_handle_queue_trickle(req->handle, c);
+				stoa_handle_trickle(req->handle, c);
 		}
 	}
 	return stoa__api_reply(req, "ack");

@@ -42,6 +42,7 @@ static const stoa_conf_key schema[] = {
 	STOA_CONF_KEY_BOOL("nat", "ice_lite", C, ice_lite),
 	STOA_CONF_KEY_BOOL("nat", "ice_tcp", C, ice_tcp),
 	STOA_CONF_KEY_BOOL("nat", "full_trickle", C, full_trickle),
+	STOA_CONF_KEY_INT("nat", "consent_timeout", C, consent_timeout, 0, 3600),
 	STOA_CONF_KEY_STR("media", "rtp_port_range", C, rtp_port_range),
 	STOA_CONF_KEY_INT("media", "no_media_timer", C, no_media_timer, 0, 3600),
 	STOA_CONF_KEY_INT("media", "slowlink_threshold", C, slowlink_threshold, 0, 100000),
@@ -75,6 +76,7 @@ void stoa_config_init(stoa_config *c)
 	c->no_media_timer = 1;
 	c->min_nack_queue = 200;
 	c->dtls_mtu = 1200;
+	c->consent_timeout = 30;
 	c->ice_enforce_list = NULL;
 }
 

@@ -50,6 +50,7 @@ typedef struct stoa_config {
 	bool ice_lite;
 	bool ice_tcp;
 	bool full_trickle;
+	int consent_timeout;	/* Stoa: seconds without packets from a peer before hangup */
 	/* media */
 	char *rtp_port_range;
 	int no_media_timer;

@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "media/pc.h"
 
 #define STOA_LOG_MODULE "handle"
 
@@ -94,8 +95,14 @@ void stoa_handle_detach(stoa_handle *h, bool notify)
 {
 	if (!g_atomic_int_compare_and_exchange(&h->detached, 0, 1))
 		return;
-	/* Stop the plugin's pushes first, then let it tear down. */
+	/* Stop the plugin's pushes first, then let it tear down. The peer
+	 * connection closes without a hangup event: the client detached. */
 	g_atomic_int_set(&h->ps.stopped, 1);
+	stoa_pc *pc = stoa_handle_get_pc(h);
+	if (pc != NULL) {
+		stoa_pc_close(pc, "Detach", false);
+		stoa_pc_unref(pc);
+	}
 	h->plugin->destroy_session(&h->ps);
 	stoa_session_remove_handle(h->session, h);
 	STOA_LOG_S(STOA_LOG_INFO, h->session->id, h->id, "detached");
@@ -108,14 +115,17 @@ void stoa_handle_detach(stoa_handle *h, bool notify)
 
 void stoa_handle_hangup(stoa_handle *h, const char *reason)
 {
-	/* The peer connection arrives with the media core; until then there is
-	 * nothing to close, so (as Janus does without a PeerConnection) no
-	 * hangup event is sent. */
-	(void)reason;
+	/* The pc's closed callback sends `hangup`, tells the plugin and drops the
+	 * handle's ref; without a pc there is nothing to close and, as in Janus,
+	 * no event. */
+	stoa_pc *pc = stoa_handle_get_pc(h);
 	g_mutex_lock(&h->lock);
-	h->got_offer = h->sent_offer = false;
 	g_queue_clear_full(&h->pending_trickles, (GDestroyNotify)json_decref);
 	g_mutex_unlock(&h->lock);
+	if (pc != NULL) {
+		stoa_pc_close(pc, reason, true);
+		stoa_pc_unref(pc);
+	}
 }
 
 int stoa_handle_queue_trickle(stoa_handle *h, json_t *candidate)

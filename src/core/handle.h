@@ -17,6 +17,7 @@
 #include "stoa/plugin.h"
 
 typedef struct stoa_session stoa_session;
+typedef struct stoa_pc stoa_pc;
 
 /* Queued trickle candidates are bounded so a client cannot grow memory. */
 #define STOA_HANDLE_MAX_PENDING_TRICKLES 256
@@ -36,6 +37,7 @@ typedef struct stoa_handle {
 	bool sent_offer;		/* the plugin sent an offer */
 	bool trickle;			/* the client trickles */
 	GQueue pending_trickles;	/* json_t* candidates received before the PC */
+	stoa_pc *pc;			/* the peer connection (ref held), or NULL */
 } stoa_handle;
 
 /* Creates a handle in `s` attached to `plugin`: calls the plugin's
@@ -60,9 +62,20 @@ void stoa_handle_detach(stoa_handle *h, bool notify);
  * client gets `hangup` with `reason` when there was one. */
 void stoa_handle_hangup(stoa_handle *h, const char *reason);
 
-/* Queues a trickle candidate (borrowed) until the peer connection exists.
- * Returns 0, or -1 when the queue is full. */
+/* Queues a candidate (borrowed) while there is no peer connection. */
 int stoa_handle_queue_trickle(stoa_handle *h, json_t *candidate);
+
+/* A trickle candidate (borrowed): to the peer connection, or queued until
+ * it exists. Returns 0, or -1 when the queue is full. */
+int stoa_handle_trickle(stoa_handle *h, json_t *candidate);
+
+/* A client offer (validated jsep): creates the peer connection if needed and
+ * applies the SDP. Returns 0, or -1 with the SDP problem in err. */
+int stoa_handle_remote_offer(stoa_handle *h, const char *sdp, bool trickle, char *err,
+			     size_t errlen);
+
+/* The handle's peer connection, +1 ref, or NULL. */
+stoa_pc *stoa_handle_get_pc(stoa_handle *h);
 
 /* Sends an event (borrowed) about this handle; adds session_id, sender and,
  * if configured, opaque_id. */

@@ -258,7 +258,20 @@ static int core_log_enabled(int level)
 	return stoa_log_enabled(level);
 }
 
+json_t *stoa__core_generate_answer(stoa_plugin_session *ps, json_t *prefs, char *err, size_t errlen);
+void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
+void stoa__core_relay_rtcp(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt);
+void stoa__core_relay_data(stoa_plugin_session *ps, stoa_plugin_data *msg);
+void stoa__core_send_pli(stoa_plugin_session *ps, int mindex);
+void stoa__core_send_remb(stoa_plugin_session *ps, uint32_t bitrate);
+
 static stoa_core_api core_api = {
+	.generate_answer = stoa__core_generate_answer,
+	.relay_rtp = stoa__core_relay_rtp,
+	.relay_rtcp = stoa__core_relay_rtcp,
+	.relay_data = stoa__core_relay_data,
+	.send_pli = stoa__core_send_pli,
+	.send_remb = stoa__core_send_remb,
 	.push_event = core_push_event,
 	.close_pc = core_close_pc,
 	.end_session = core_end_session,

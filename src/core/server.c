@@ -13,9 +13,11 @@
 #include "api/api.h"
 #include "core/auth.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/plugins.h"
 #include "core/server.h"
 #include "core/session.h"
+#include "media/pc.h"
 #include "transports/http/http.h"
 #include "transports/websockets/ws.h"
 
@@ -96,6 +98,9 @@ static void shutdown_server(void)
 	/* Sessions first: clients get detached/hangup while transports still run. */
 	stoa_sessions_destroy_all();
 	drain_main_context();
+	/* Peer connections close on their loops (plugins hear hangup_media),
+	 * so the loops stop before the plugins go. */
+	stoa_loops_stop();
 	stoa_api_workers_stop();
 	/* Transports flush what the session teardown queued, then close. */
 	stoa_ws_stop();
@@ -103,6 +108,7 @@ static void shutdown_server(void)
 	stoa_plugins_unload();
 	drain_main_context();
 	stoa_sessions_cleanup();
+	stoa_media_cleanup();
 	stoa_auth_cleanup();
 }
 
@@ -118,7 +124,11 @@ int stoa_server_run(stoa_config *cfg, const stoa_transport_env *env)
 	guint sig_term = g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
 	signal(SIGPIPE, SIG_IGN);
 
-	if (stoa_api_workers_start(cfg->api_workers) < 0) {
+	char err[512];
+	if (stoa_media_init(cfg, err, sizeof(err)) < 0) {
+		STOA_LOG(STOA_LOG_FATAL, "media: %s", err);
+		status = 1;
+	} else if (stoa_loops_start(cfg->event_loops) < 0 || stoa_api_workers_start(cfg->api_workers) < 0) {
 		status = 1;
 	} else {
 		int n = stoa_plugins_load(cfg->plugins_folder, cfg->configs_folder, cfg->plugins_disable);

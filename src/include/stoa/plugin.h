@@ -65,6 +65,39 @@ typedef struct stoa_plugin_session {
 	volatile int stopped;	/* set (atomically) just before destroy_session */
 } stoa_plugin_session;
 
+/*
+ * Media handed between the core and a plugin. The buffer belongs to the
+ * core and is valid only during the call that carries it; a plugin may
+ * modify it in place before relaying it (to rewrite headers, say) but must
+ * copy it to keep it. Packets are plain (decrypted) RTP/RTCP.
+ */
+typedef struct stoa_plugin_rtp {
+	int mindex;		/* m-line index */
+	const char *mid;	/* its mid */
+	int video;		/* 1 video, 0 audio */
+	uint8_t *buffer;
+	uint16_t length;
+	int substream;		/* simulcast layer 0..2 from rid/ssrc, -1 if not simulcast */
+	int audio_level;	/* RFC 6464 level (0..127, -dBov), -1 if absent */
+	int voice_activity;	/* RFC 6464 V bit, -1 if absent */
+} stoa_plugin_rtp;
+
+typedef struct stoa_plugin_rtcp {
+	int mindex;
+	const char *mid;
+	int video;
+	uint8_t *buffer;
+	uint16_t length;
+} stoa_plugin_rtcp;
+
+typedef struct stoa_plugin_data {
+	const char *label;	/* the data channel's label */
+	const char *protocol;	/* its subprotocol, "" if none */
+	int binary;		/* 1 binary, 0 text */
+	uint8_t *buffer;
+	uint32_t length;
+} stoa_plugin_data;
+
 /* Log levels, as Janus numbers them (`debug_level`, `-d`). */
 enum {
 	STOA_LOG_NONE = 0,
@@ -114,6 +147,33 @@ typedef struct stoa_core_api {
 
 	/* The folder that holds the configuration files (`-F`). */
 	const char *configs_folder;
+
+	/* ---- media ---- */
+
+	/* Builds the SDP answer to the offer the client sent with the request
+	 * being handled (the `jsep` handle_message received). `prefs` (borrowed,
+	 * may be NULL) chooses what to accept: {"audiocodec": "opus,pcmu",
+	 * "videocodec": "vp8,vp9,h264", "vp9_profile": "0", "h264_profile":
+	 * "42e01f", "data": true, "audio": true, "video": true}. Waits (up to
+	 * about 5 s) for the server's ICE candidates so the answer carries them
+	 * all. Call it from a plugin thread, never from a media loop. Returns a
+	 * new jsep object {"type":"answer","sdp":...} to pass to push_event, or
+	 * NULL with a reason in err. */
+	json_t *(*generate_answer)(stoa_plugin_session *ps, json_t *prefs, char *err, size_t errlen);
+
+	/* Sends RTP/RTCP/data to this handle's peer. From the handle's own media
+	 * loop (inside incoming_* callbacks) the packet goes out at once; from any
+	 * other thread it is copied and handed to that loop. The buffer is only
+	 * borrowed. RTP is sent on the m-line `pkt->mindex` of this handle, with
+	 * this handle's SSRC for it. */
+	void (*relay_rtp)(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
+	void (*relay_rtcp)(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt);
+	void (*relay_data)(stoa_plugin_session *ps, stoa_plugin_data *msg);
+
+	/* Asks the peer for a keyframe on m-line `mindex` (rate-limited). */
+	void (*send_pli)(stoa_plugin_session *ps, int mindex);
+	/* Tells the peer to keep its video under `bitrate` bit/s (REMB). */
+	void (*send_remb)(stoa_plugin_session *ps, uint32_t bitrate);
 } stoa_core_api;
 
 /*
@@ -171,6 +231,14 @@ typedef struct stoa_plugin {
 	/* Optional. Plugin-specific state for the Admin API's handle_info.
 	 * API thread. Returns a new reference, or NULL. */
 	json_t *(*query_session)(stoa_plugin_session *ps);
+
+	/* Optional. Media from the handle's peer, on the handle's media loop.
+	 * See stoa_plugin_rtp for buffer ownership. */
+	void (*incoming_rtp)(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
+	void (*incoming_rtcp)(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt);
+	void (*incoming_data)(stoa_plugin_session *ps, stoa_plugin_data *msg);
+	/* Optional. A data channel opened and can be written to. Media loop. */
+	void (*data_ready)(stoa_plugin_session *ps);
 } stoa_plugin;
 
 /* The one symbol a plugin exports; mark its definition with STOA_PLUGIN_EXPORT

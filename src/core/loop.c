@@ -1,0 +1,163 @@
+/*
+ * loop.c: the media loops (see loop.h).
+ */
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+
+#define STOA_LOG_MODULE "loop"
+
+struct stoa_loop {
+	int index;
+	GMainContext *ctx;
+	GMainLoop *loop;
+	GThread *thread;
+	gint pcs; /* peer connections attached */
+};
+
+static stoa_loop **loops;
+static int nloops;
+static guint next_pick;
+
+static gpointer loop_main(gpointer data)
+{
+	stoa_loop *l = data;
+	g_main_context_push_thread_default(l->ctx);
+	g_main_loop_run(l->loop);
+	/* Run what was posted before the quit so nothing leaks. */
+	while (g_main_context_iteration(l->ctx, FALSE))
+		;
+	g_main_context_pop_thread_default(l->ctx);
+	return NULL;
+}
+
+int stoa_loops_start(int n)
+{
+	if (n <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus > 0 ? (int)cpus : 1;
+	}
+	loops = g_new0(stoa_loop *, n);
+	nloops = n;
+	for (int i = 0; i < n; i++) {
+		stoa_loop *l = g_new0(stoa_loop, 1);
+		l->index = i;
+		l->ctx = g_main_context_new();
+		l->loop = g_main_loop_new(l->ctx, FALSE);
+		char name[16];
+		g_snprintf(name, sizeof(name), "media-%d", i);
+		l->thread = g_thread_new(name, loop_main, l);
+		loops[i] = l;
+	}
+	STOA_LOG(STOA_LOG_INFO, "%d media loop(s) running", n);
+	return 0;
+}
+
+static gboolean quit_cb(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
+void stoa_loops_stop(void)
+{
+	for (int i = 0; i < nloops; i++) {
+		stoa_loop *l = loops[i];
+		g_main_context_invoke(l->ctx, quit_cb, l->loop);
+		g_thread_join(l->thread);
+		g_main_loop_unref(l->loop);
+		g_main_context_unref(l->ctx);
+		g_free(l);
+	}
+	g_free(loops);
+	loops = NULL;
+	nloops = 0;
+}
+
+stoa_loop *stoa_loops_pick(void)
+{
+	if (nloops == 0)
+		return NULL;
+	guint start = g_atomic_int_add(&next_pick, 1);
+	stoa_loop *best = loops[start % (guint)nloops];
+	for (int i = 0; i < nloops; i++) {
+		stoa_loop *l = loops[(start + (guint)i) % (guint)nloops];
+		if (g_atomic_int_get(&l->pcs) < g_atomic_int_get(&best->pcs))
+			best = l;
+	}
+	return best;
+}
+
+int stoa_loops_count(void)
+{
+	return nloops;
+}
+
+void stoa_loop_attach(stoa_loop *l)
+{
+	g_atomic_int_inc(&l->pcs);
+}
+
+void stoa_loop_detach(stoa_loop *l)
+{
+	g_atomic_int_add(&l->pcs, -1);
+}
+
+GMainContext *stoa_loop_context(stoa_loop *l)
+{
+	return l->ctx;
+}
+
+int stoa_loop_index(stoa_loop *l)
+{
+	return l->index;
+}
+
+gboolean stoa_loop_is_current(stoa_loop *l)
+{
+	return g_main_context_is_owner(l->ctx);
+}
+
+void stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify destroy)
+{
+	GSource *src = g_idle_source_new();
+	g_source_set_priority(src, G_PRIORITY_DEFAULT);
+	g_source_set_callback(src, fn, data, destroy);
+	g_source_attach(src, l->ctx);
+	g_source_unref(src);
+}
+
+typedef struct sync_call {
+	void (*fn)(gpointer data);
+	gpointer data;
+	GMutex lock;
+	GCond cond;
+	gboolean done;
+} sync_call;
+
+static gboolean sync_cb(gpointer p)
+{
+	sync_call *c = p;
+	c->fn(c->data);
+	g_mutex_lock(&c->lock);
+	c->done = TRUE;
+	g_cond_signal(&c->cond);
+	g_mutex_unlock(&c->lock);
+	return G_SOURCE_REMOVE;
+}
+
+void stoa_loop_run_sync(stoa_loop *l, void (*fn)(gpointer data), gpointer data)
+{
+	g_return_if_fail(!stoa_loop_is_current(l));
+	sync_call c = { .fn = fn, .data = data };
+	g_mutex_init(&c.lock);
+	g_cond_init(&c.cond);
+	stoa_loop_post(l, sync_cb, &c, NULL);
+	g_mutex_lock(&c.lock);
+	while (!c.done)
+		g_cond_wait(&c.cond, &c.lock);
+	g_mutex_unlock(&c.lock);
+	g_mutex_clear(&c.lock);
+	g_cond_clear(&c.cond);
+}

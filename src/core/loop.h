@@ -1,0 +1,46 @@
+/*
+ * loop.h: media loops — N threads, each running a GLib main loop on its own
+ * GMainContext (Janus calls them event_loops).
+ *
+ * A peer connection is assigned to one loop for its whole life; that loop's
+ * thread is the only writer of its ICE/DTLS/SRTP/RTP state. Other threads
+ * hand it work with stoa_loop_post(), which costs one wakeup per call.
+ *
+ * Ownership: the loops are created by stoa_loops_start() on the main thread
+ * and live until stoa_loops_stop(), which runs what is still posted, quits
+ * each loop and joins its thread.
+ */
+#ifndef STOA_CORE_LOOP_H
+#define STOA_CORE_LOOP_H
+
+#include <glib.h>
+
+typedef struct stoa_loop stoa_loop;
+
+/* Starts `n` loops (0 = one per online CPU). Main thread. */
+int stoa_loops_start(int n);
+/* Stops and joins every loop. Main thread; idempotent. */
+void stoa_loops_stop(void);
+
+/* The loop with the fewest peer connections (ties: round robin). Any thread.
+ * The caller counts its attachment with stoa_loop_attach/detach. */
+stoa_loop *stoa_loops_pick(void);
+int stoa_loops_count(void);
+
+void stoa_loop_attach(stoa_loop *l);
+void stoa_loop_detach(stoa_loop *l);
+
+GMainContext *stoa_loop_context(stoa_loop *l);
+int stoa_loop_index(stoa_loop *l);
+/* True on the loop's own thread. */
+gboolean stoa_loop_is_current(stoa_loop *l);
+
+/* Runs fn(data) on the loop's thread; destroy(data) runs after it (or if the
+ * loop is gone). Any thread. */
+void stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
+
+/* Runs fn(data) on the loop's thread and waits for it to return. Never call
+ * it from a loop thread. */
+void stoa_loop_run_sync(stoa_loop *l, void (*fn)(gpointer data), gpointer data);
+
+#endif

@@ -1,0 +1,422 @@
+/*
+ * pc_negotiate.c: remote offers in, local answers out, and the streams they
+ * produce. Parsing happens on the caller's thread (so garbage SDP is refused
+ * before anything is posted); everything that touches the agent or the
+ * streams runs on the pc's loop.
+ *
+ * BUNDLE and rtcp-mux: one transport for every m-line, whose ICE credentials,
+ * candidates and fingerprint are those of the first accepted m-line (RFC 8843
+ * §7: candidates for other m-lines of the bundle are ignored, as Janus does).
+ */
+#include <string.h>
+
+#include "core/log.h"
+#include "media/pc_internal.h"
+#include "media/rtp/rtx_buffer.h"
+
+#define STOA_LOG_MODULE "pc"
+
+#define EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define EXT_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+#define EXT_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define EXT_RRID "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+
+/* How long an answer waits for our candidates (Janus waits about 5 s too). */
+#define GATHER_WAIT_US (5 * G_USEC_PER_SEC)
+
+int stoa__pc_ice_setup(stoa_pc *pc);
+int stoa__pc_dtls_setup(stoa_pc *pc, stoa_dtls_role role, const char *fp_alg, const char *fp);
+stoa_ice *stoa__pc_ice(stoa_pc *pc);
+
+int stoa_pc_check_sdp(const char *sdp, char *err, size_t errlen)
+{
+	stoa_sdp *s = stoa_sdp_parse(sdp, strlen(sdp), err, errlen);
+	if (s == NULL)
+		return -1;
+	stoa_sdp_free(s);
+	return 0;
+}
+
+/* The first m-line that is not rejected: its transport is the bundle's. */
+static const stoa_sdp_media *bundle_media(const stoa_sdp *s)
+{
+	for (guint i = 0; i < s->media->len; i++) {
+		const stoa_sdp_media *m = s->media->pdata[i];
+		if (m->port != 0 || m->bundle_only)
+			return m;
+	}
+	return NULL;
+}
+
+static void add_remote_candidates(stoa_pc *pc, const stoa_sdp_media *m)
+{
+	for (guint i = 0; m->candidates != NULL && i < m->candidates->len; i++)
+		stoa_ice_add_remote_candidate(pc->ice, m->candidates->pdata[i]);
+	if (m->end_of_candidates && !pc->remote_trickle_done) {
+		pc->remote_trickle_done = true;
+		stoa_ice_remote_gathering_done(pc->ice);
+	}
+}
+
+static bool credentials_changed(const stoa_sdp *old, const stoa_sdp *now)
+{
+	if (old == NULL)
+		return false;
+	const stoa_sdp_media *a = bundle_media(old), *b = bundle_media(now);
+	return a != NULL && b != NULL &&
+	       g_strcmp0(stoa_sdp_media_ice_ufrag(old, a), stoa_sdp_media_ice_ufrag(now, b)) != 0;
+}
+
+/* Our DTLS role for a remote offer. Janus answers actpass with active
+ * (DTLS client); we answer passive, so that as DTLS server our SRTP profile
+ * order (AEAD_AES_128_GCM first, ~5x cheaper per packet) decides, since the
+ * server picks the profile (RFC 5764 §4.1.1). */
+static stoa_sdp_setup answer_setup(const stoa_sdp *offer)
+{
+	const stoa_sdp_media *m = bundle_media(offer);
+	return stoa_sdp_media_setup(offer, m) == STOA_SDP_SETUP_PASSIVE ? STOA_SDP_SETUP_ACTIVE
+									 : STOA_SDP_SETUP_PASSIVE;
+}
+
+/* Loop thread. Takes ownership of `sdp`. */
+int stoa__pc_apply_remote(stoa_pc *pc, stoa_sdp *sdp)
+{
+	const stoa_sdp_media *m = bundle_media(sdp);
+	bool restart = credentials_changed(pc->remote, sdp);
+	if (pc->remote != NULL)
+		stoa_sdp_free(pc->remote);
+	pc->remote = sdp;
+	if (stoa__pc_ice_setup(pc) < 0) {
+		stoa__pc_close_now(pc, "ICE gathering error", true);
+		return -1;
+	}
+	if (restart) {
+		STOA_LOG_S(STOA_LOG_INFO, pc->session_id, pc->handle_id, "ICE restart");
+		pc->remote_trickle_done = false;
+		stoa_ice_restart(pc->ice);
+	}
+	stoa_ice_set_remote_credentials(pc->ice, stoa_sdp_media_ice_ufrag(sdp, m),
+					stoa_sdp_media_ice_pwd(sdp, m));
+	add_remote_candidates(pc, m);
+	const char *alg = NULL;
+	const char *fp = stoa_sdp_media_fingerprint(sdp, m, &alg);
+	stoa_dtls_role role = answer_setup(sdp) == STOA_SDP_SETUP_PASSIVE
+				      ? STOA_DTLS_ROLE_PASSIVE
+				      : STOA_DTLS_ROLE_ACTIVE;
+	if (stoa__pc_dtls_setup(pc, role, alg, fp) < 0) {
+		stoa__pc_close_now(pc, "DTLS error", true);
+		return -1;
+	}
+	return 0;
+}
+
+typedef struct remote_job {
+	stoa_pc *pc;
+	stoa_sdp *sdp;
+	bool trickle;
+} remote_job;
+
+static gboolean remote_job_run(gpointer p)
+{
+	remote_job *j = p;
+	if (stoa_pc_get_state(j->pc) != STOA_PC_CLOSED) {
+		stoa__pc_apply_remote(j->pc, j->sdp);
+		j->sdp = NULL;
+		if (!j->trickle && j->pc->ice != NULL && !j->pc->remote_trickle_done) {
+			/* Non-trickle offer: every candidate is in the SDP. */
+			j->pc->remote_trickle_done = true;
+			stoa_ice_remote_gathering_done(j->pc->ice);
+		}
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void remote_job_free(gpointer p)
+{
+	remote_job *j = p;
+	if (j->sdp != NULL)
+		stoa_sdp_free(j->sdp);
+	stoa_pc_unref(j->pc);
+	g_free(j);
+}
+
+int stoa_pc_set_remote_offer(stoa_pc *pc, const char *sdp, bool trickle, char *err, size_t errlen)
+{
+	stoa_sdp *s = stoa_sdp_parse(sdp, strlen(sdp), err, errlen);
+	if (s == NULL)
+		return -1;
+	const stoa_sdp_media *m = bundle_media(s);
+	if (m == NULL || stoa_sdp_media_ice_ufrag(s, m) == NULL || stoa_sdp_media_ice_pwd(s, m) == NULL) {
+		g_snprintf(err, errlen, "no m-line with ICE credentials");
+		stoa_sdp_free(s);
+		return -1;
+	}
+	if (stoa_sdp_media_fingerprint(s, m, NULL) == NULL) {
+		g_snprintf(err, errlen, "no DTLS fingerprint");
+		stoa_sdp_free(s);
+		return -1;
+	}
+	/* An ICE restart keeps the gathered candidates (libnice restarts the
+	 * stream with new credentials), so `gathered` stays as it is. */
+	g_mutex_lock(&pc->lock);
+	g_free(pc->remote_sdp);
+	pc->remote_sdp = g_strdup(sdp);
+	g_mutex_unlock(&pc->lock);
+	remote_job *j = g_new0(remote_job, 1);
+	j->pc = stoa_pc_ref(pc);
+	j->sdp = s;
+	j->trickle = trickle;
+	stoa_loop_post(pc->loop, remote_job_run, j, remote_job_free);
+	return 0;
+}
+
+/* ---- trickle ---- */
+
+typedef struct trickle_job {
+	stoa_pc *pc;
+	json_t *cand;
+} trickle_job;
+
+static const char *first_mid(const stoa_pc *pc)
+{
+	const stoa_sdp_media *m = pc->remote != NULL ? bundle_media(pc->remote) : NULL;
+	return m != NULL ? m->mid : NULL;
+}
+
+static gboolean trickle_run(gpointer p)
+{
+	trickle_job *j = p;
+	stoa_pc *pc = j->pc;
+	if (stoa_pc_get_state(pc) == STOA_PC_CLOSED || pc->ice == NULL)
+		return G_SOURCE_REMOVE;
+	json_t *c = j->cand;
+	if (!json_is_object(c) || json_is_true(json_object_get(c, "completed"))) {
+		if (!pc->remote_trickle_done) {
+			pc->remote_trickle_done = true;
+			stoa_ice_remote_gathering_done(pc->ice);
+		}
+		return G_SOURCE_REMOVE;
+	}
+	const char *mid = json_string_value(json_object_get(c, "sdpMid"));
+	json_t *idx = json_object_get(c, "sdpMLineIndex");
+	/* BUNDLE: only the first m-line's candidates count. */
+	if ((mid != NULL && g_strcmp0(mid, first_mid(pc)) != 0) ||
+	    (mid == NULL && json_is_integer(idx) && json_integer_value(idx) > 0))
+		return G_SOURCE_REMOVE;
+	const char *text = json_string_value(json_object_get(c, "candidate"));
+	if (text != NULL && *text != '\0')
+		stoa_ice_add_remote_candidate(pc->ice, text);
+	return G_SOURCE_REMOVE;
+}
+
+static void trickle_free(gpointer p)
+{
+	trickle_job *j = p;
+	json_decref(j->cand);
+	stoa_pc_unref(j->pc);
+	g_free(j);
+}
+
+void stoa_pc_trickle(stoa_pc *pc, json_t *candidate)
+{
+	trickle_job *j = g_new0(trickle_job, 1);
+	j->pc = stoa_pc_ref(pc);
+	j->cand = json_incref(candidate != NULL ? candidate : json_null());
+	stoa_loop_post(pc->loop, trickle_run, j, trickle_free);
+}
+
+/* ---- answers ---- */
+
+static void stream_free(stoa_pc_stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->rtxbuf != NULL)
+		stoa_rtx_buffer_free(s->rtxbuf);
+	g_free(s->mid);
+	g_free(s);
+}
+
+void stoa__pc_streams_free(stoa_pc *pc)
+{
+	for (guint i = 0; i < pc->streams->len; i++)
+		stream_free(pc->streams->pdata[i]);
+	g_ptr_array_set_size(pc->streams, 0);
+}
+
+static bool codec_has_fb(const stoa_sdp_codec *c, const char *fb)
+{
+	for (guint i = 0; c->rtcp_fb != NULL && i < c->rtcp_fb->len; i++)
+		if (strcmp(c->rtcp_fb->pdata[i], fb) == 0)
+			return true;
+	return false;
+}
+
+/* The media SSRC and its RTX SSRC: from an FID group, else the first a=ssrc. */
+static void media_ssrcs(const stoa_sdp_media *m, uint32_t *media, uint32_t *rtx)
+{
+	*media = *rtx = 0;
+	for (guint i = 0; m->ssrc_groups != NULL && i < m->ssrc_groups->len; i++) {
+		const stoa_sdp_ssrc_group *g = m->ssrc_groups->pdata[i];
+		if (strcmp(g->semantics, "FID") == 0 && g->ssrcs->len >= 2) {
+			*media = g_array_index(g->ssrcs, uint32_t, 0);
+			*rtx = g_array_index(g->ssrcs, uint32_t, 1);
+			return;
+		}
+	}
+	if (m->ssrcs != NULL && m->ssrcs->len > 0)
+		*media = ((stoa_sdp_ssrc *)m->ssrcs->pdata[0])->ssrc;
+}
+
+static stoa_pc_stream *stream_from(const stoa_sdp_media *offer, const stoa_sdp_media *answer,
+				   int mindex, stoa_pc_stream *old)
+{
+	const stoa_sdp_codec *c = answer->codecs->len > 0 ? answer->codecs->pdata[0] : NULL;
+	if (c == NULL)
+		return NULL;
+	stoa_pc_stream *s = g_new0(stoa_pc_stream, 1);
+	s->mindex = mindex;
+	s->mid = g_strdup(answer->mid);
+	s->video = answer->type == STOA_SDP_VIDEO;
+	s->send = answer->dir == STOA_SDP_SENDRECV || answer->dir == STOA_SDP_SENDONLY;
+	s->recv = answer->dir == STOA_SDP_SENDRECV || answer->dir == STOA_SDP_RECVONLY;
+	s->pt = c->pt;
+	s->rtx_pt = c->rtx_pt;
+	s->clock = c->clock > 0 ? c->clock : 90000;
+	s->red_pt = -1;
+	s->nack = codec_has_fb(c, "nack");
+	media_ssrcs(offer, &s->remote_ssrc, &s->remote_rtx_ssrc);
+	media_ssrcs(answer, &s->local_ssrc, &s->local_rtx_ssrc);
+	s->ext_mid = stoa_sdp_media_extmap_id(answer, EXT_MID);
+	s->ext_audio_level = stoa_sdp_media_extmap_id(answer, EXT_AUDIO_LEVEL);
+	s->ext_rid = stoa_sdp_media_extmap_id(answer, EXT_RID);
+	s->ext_rrid = stoa_sdp_media_extmap_id(answer, EXT_RRID);
+	stoa_rtp_recv_stats_init(&s->rstats, (uint32_t)s->clock);
+	stoa_rtp_send_stats_init(&s->sstats, (uint32_t)s->clock);
+	stoa_nack_gen_init(&s->nackgen, NULL);
+	stoa_rtx_buffer_cfg rc = { .slots = s->video ? 1024 : 256 };
+	s->rtxbuf = stoa_rtx_buffer_new(&rc);
+	if (old != NULL) {
+		/* A renegotiation keeps what was learned about the same stream. */
+		if (s->remote_ssrc == 0)
+			s->remote_ssrc = old->remote_ssrc;
+		s->rtx_seq = old->rtx_seq;
+	}
+	return s;
+}
+
+static void build_streams(stoa_pc *pc)
+{
+	GPtrArray *old = g_ptr_array_new_with_free_func((GDestroyNotify)stream_free);
+	for (guint i = 0; i < pc->streams->len; i++)
+		g_ptr_array_add(old, pc->streams->pdata[i]);
+	g_ptr_array_set_size(pc->streams, 0);
+	g_clear_pointer(&pc->data_mid, g_free);
+	for (guint i = 0; i < pc->local->media->len; i++) {
+		const stoa_sdp_media *a = pc->local->media->pdata[i];
+		const stoa_sdp_media *o = i < pc->remote->media->len ? pc->remote->media->pdata[i] : NULL;
+		stoa_pc_stream *s = NULL;
+		if (a->port != 0 && o != NULL && stoa_sdp_media_is_rtp(a))
+			s = stream_from(o, a, (int)i, i < old->len ? old->pdata[i] : NULL);
+		else if (a->port != 0 && a->type == STOA_SDP_APPLICATION)
+			pc->data_mid = g_strdup(a->mid);
+		g_ptr_array_add(pc->streams, s);
+	}
+	g_ptr_array_unref(old);
+}
+
+static char **split_codecs(json_t *prefs, const char *key, const char *dflt)
+{
+	const char *v = json_string_value(json_object_get(prefs, key));
+	char **list = g_strsplit(v != NULL && *v ? v : dflt, ",", -1);
+	for (char **p = list; *p != NULL; p++)
+		g_strstrip(*p);
+	return list;
+}
+
+static int direction_cb(const stoa_sdp_media *offered, unsigned index, void *user)
+{
+	json_t *prefs = user;
+	if (offered->type == STOA_SDP_AUDIO && json_is_false(json_object_get(prefs, "audio")))
+		return -1;
+	if (offered->type == STOA_SDP_VIDEO && json_is_false(json_object_get(prefs, "video")))
+		return -1;
+	return (int)stoa_sdp_dir_reverse(offered->dir);
+}
+
+typedef struct answer_call {
+	stoa_pc *pc;
+	json_t *prefs;
+	char *sdp;
+	char err[256];
+} answer_call;
+
+char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen)
+{
+	if (pc->remote == NULL || pc->ice == NULL || stoa_pc_get_state(pc) == STOA_PC_CLOSED) {
+		g_snprintf(err, errlen, "no remote offer to answer");
+		return NULL;
+	}
+	char **audio = split_codecs(prefs, "audiocodec", "opus,pcmu,pcma,g722");
+	char **video = split_codecs(prefs, "videocodec", "vp8,vp9,h264,av1");
+	GPtrArray *cands = stoa_ice_local_candidates(pc->ice);
+	g_ptr_array_add(cands, NULL);
+	const char *vp9 = json_string_value(json_object_get(prefs, "vp9_profile"));
+	stoa_sdp_answer_params p = {
+		.ice_ufrag = stoa_ice_local_ufrag(pc->ice),
+		.ice_pwd = stoa_ice_local_pwd(pc->ice),
+		.fingerprint = stoa_media_fingerprint(),
+		.setup = answer_setup(pc->remote),
+		.audio_codecs = (const char *const *)audio,
+		.video_codecs = (const char *const *)video,
+		.constraints = { .vp9_profile = vp9 != NULL ? atoi(vp9) : -1,
+				 .h264_plid = json_string_value(json_object_get(prefs, "h264_profile")) },
+		.accept_data = !json_is_false(json_object_get(prefs, "data")),
+		.cname = "stoa",
+		.direction = direction_cb,
+		.direction_user = prefs,
+		.candidates = (const char *const *)cands->pdata,
+		.end_of_candidates = true,
+	};
+	stoa_sdp *answer = stoa_sdp_answer(pc->remote, &p, err, errlen);
+	g_strfreev(audio);
+	g_strfreev(video);
+	g_ptr_array_unref(cands);
+	if (answer == NULL)
+		return NULL;
+	if (pc->local != NULL)
+		stoa_sdp_free(pc->local);
+	pc->local = answer;
+	build_streams(pc);
+	char *text = stoa_sdp_write(answer);
+	g_mutex_lock(&pc->lock);
+	g_free(pc->local_sdp);
+	pc->local_sdp = g_strdup(text);
+	g_mutex_unlock(&pc->lock);
+	return text;
+}
+
+static void answer_on_loop(gpointer p)
+{
+	answer_call *c = p;
+	c->sdp = stoa__pc_build_answer(c->pc, c->prefs, c->err, sizeof(c->err));
+}
+
+char *stoa_pc_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen)
+{
+	gint64 end = g_get_monotonic_time() + GATHER_WAIT_US;
+	g_mutex_lock(&pc->lock);
+	while (!pc->gathered && !pc->closed_flag && g_cond_wait_until(&pc->cond, &pc->lock, end))
+		;
+	bool gathered = pc->gathered;
+	g_mutex_unlock(&pc->lock);
+	if (!gathered)
+		STOA_LOG_S(STOA_LOG_WARN, pc->session_id, pc->handle_id,
+			   "answering before gathering finished");
+	answer_call c = { .pc = pc, .prefs = prefs != NULL ? json_incref(prefs) : json_object() };
+	stoa_loop_run_sync(pc->loop, answer_on_loop, &c);
+	json_decref(c.prefs);
+	if (c.sdp == NULL)
+		g_strlcpy(err, c.err, errlen);
+	return c.sdp;
+}

@@ -1,0 +1,451 @@
+/*
+ * pc_rtp.c: RTP and RTCP through a peer connection, on its media loop.
+ *
+ * In: SRTP/SRTCP is decrypted once, in place, into libnice's buffer; RTP is
+ * parsed in place, matched to its stream by SSRC (learned from the SDP, or
+ * from the mid header extension / payload type on the first packet), RTX is
+ * unwrapped back to the original packet (RFC 4588), statistics and the NACK
+ * generator are updated, and the packet goes to the owner (the plugin).
+ * RTCP is read for what the core answers itself — NACKs from the
+ * retransmission buffer, SR/RR for statistics and RTT — and handed to the
+ * owner when it carries something a plugin decides on (PLI, FIR, REMB).
+ *
+ * Out: a plugin's RTP is copied once into the pc's scratch buffer (the only
+ * per-packet copy: SRTP needs room for its trailer), given this stream's
+ * SSRC, kept in the retransmission buffer, encrypted and sent.
+ *
+ * Per tick (100 ms): NACKs for what is missing; every second, RTCP RR/SR with
+ * SDES, and `media` receiving/not-receiving changes. RFC 3550, 4585, 4588.
+ */
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "media/pc_internal.h"
+#include "media/rtcp/rtcp.h"
+#include "media/rtp/ntp.h"
+#include "media/rtp/rtp.h"
+
+#define STOA_LOG_MODULE "pc"
+
+/* A keyframe request per stream at most this often (the peer's encoder
+ * cannot produce them faster, and each one costs a burst of bits). */
+#define PLI_MIN_INTERVAL_US (500 * 1000)
+#define MAX_NACKS_PER_TICK 64
+
+static stoa_pc_stream *stream_at(stoa_pc *pc, int mindex)
+{
+	if (mindex < 0 || (guint)mindex >= pc->streams->len)
+		return NULL;
+	return pc->streams->pdata[mindex];
+}
+
+/* ---- sending ---- */
+
+static int protect_and_send(stoa_pc *pc, uint8_t *buf, size_t len, bool rtcp)
+{
+	if (pc->srtp == NULL || stoa_pc_get_state(pc) != STOA_PC_READY)
+		return -1;
+	int rc = rtcp ? stoa_srtp_protect_rtcp(pc->srtp, buf, &len, STOA_PC_SCRATCH)
+		      : stoa_srtp_protect_rtp(pc->srtp, buf, &len, STOA_PC_SCRATCH);
+	if (rc < 0) {
+		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 5, "SRTP protect failed (%d)", rc);
+		return -1;
+	}
+	return stoa__pc_send_raw(pc, buf, len);
+}
+
+void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len)
+{
+	stoa_pc_stream *s = stream_at(pc, mindex);
+	if (s == NULL || !s->send || len > STOA_PC_MAX_PACKET || len < 12)
+		return;
+	uint8_t *out = pc->scratch;
+	memcpy(out, buf, len);
+	stoa_rtp_info info;
+	if (stoa_rtp_parse(out, len, &info) < 0)
+		return;
+	stoa_rtp_set_ssrc(out, len, s->local_ssrc);
+	int64_t now = g_get_monotonic_time();
+	if (s->nack)
+		stoa_rtx_buffer_store(s->rtxbuf, out, len, now);
+	stoa_rtp_send_stats_update(&s->sstats, info.ts, info.payload_len, now);
+	s->out_packets++;
+	s->out_bytes += len;
+	protect_and_send(pc, out, len, false);
+}
+
+void stoa__pc_send_rtcp_now(stoa_pc *pc, const uint8_t *buf, size_t len)
+{
+	if (len > STOA_PC_MAX_PACKET)
+		return;
+	memcpy(pc->scratch, buf, len);
+	protect_and_send(pc, pc->scratch, len, true);
+}
+
+/* Sends feedback sub-packets: reduced-size when negotiated, else after an RR. */
+static void send_feedback(stoa_pc *pc, stoa_pc_stream *s, const uint8_t *fb, size_t fb_len)
+{
+	uint8_t pkt[STOA_PC_MAX_PACKET];
+	stoa_rtcp_report rep = { .ssrc = s->local_ssrc, .cname = "stoa", .cname_len = 4 };
+	int n = stoa_rtcp_build_compound(pkt, sizeof(pkt), &rep, fb, fb_len, false);
+	if (n > 0)
+		stoa__pc_send_rtcp_now(pc, pkt, (size_t)n);
+}
+
+void stoa__pc_send_pli_now(stoa_pc *pc, int mindex)
+{
+	stoa_pc_stream *s = stream_at(pc, mindex);
+	if (s == NULL || !s->video || s->remote_ssrc == 0)
+		return;
+	int64_t now = g_get_monotonic_time();
+	if (now - s->last_pli_us < PLI_MIN_INTERVAL_US)
+		return;
+	s->last_pli_us = now;
+	uint8_t fb[16];
+	int n = stoa_rtcp_build_pli(fb, sizeof(fb), s->local_ssrc, s->remote_ssrc);
+	if (n > 0)
+		send_feedback(pc, s, fb, (size_t)n);
+}
+
+void stoa__pc_send_remb_now(stoa_pc *pc, uint32_t bitrate)
+{
+	for (guint i = 0; i < pc->streams->len; i++) {
+		stoa_pc_stream *s = pc->streams->pdata[i];
+		if (s == NULL || !s->video || s->remote_ssrc == 0)
+			continue;
+		uint8_t fb[64];
+		int n = stoa_rtcp_build_remb(fb, sizeof(fb), s->local_ssrc, bitrate, &s->remote_ssrc, 1);
+		if (n > 0)
+			send_feedback(pc, s, fb, (size_t)n);
+		return;
+	}
+}
+
+/* ---- receiving RTP ---- */
+
+static stoa_pc_stream *stream_for_ssrc(stoa_pc *pc, uint32_t ssrc, bool *rtx)
+{
+	for (guint i = 0; i < pc->streams->len; i++) {
+		stoa_pc_stream *s = pc->streams->pdata[i];
+		if (s == NULL)
+			continue;
+		if (s->remote_ssrc == ssrc) {
+			*rtx = false;
+			return s;
+		}
+		if (s->remote_rtx_ssrc != 0 && s->remote_rtx_ssrc == ssrc) {
+			*rtx = true;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* A packet from an SSRC the SDP did not name: the mid extension says which
+ * stream, else its payload type (when only one stream uses it). */
+static stoa_pc_stream *learn_ssrc(stoa_pc *pc, const uint8_t *buf, const stoa_rtp_info *info,
+				  bool *rtx)
+{
+	stoa_pc_stream *match = NULL;
+	for (guint i = 0; i < pc->streams->len; i++) {
+		stoa_pc_stream *s = pc->streams->pdata[i];
+		if (s == NULL || !s->recv)
+			continue;
+		const uint8_t *d;
+		size_t dl;
+		if (s->ext_mid > 0 && stoa_rtp_ext_find(buf, info, (uint8_t)s->ext_mid, &d, &dl) == 0) {
+			if (dl == strlen(s->mid) && memcmp(d, s->mid, dl) == 0) {
+				match = s;
+				break;
+			}
+			continue;
+		}
+		if (info->pt == s->pt || (s->rtx_pt >= 0 && info->pt == s->rtx_pt))
+			match = match == NULL ? s : match;
+	}
+	if (match == NULL)
+		return NULL;
+	*rtx = match->rtx_pt >= 0 && info->pt == match->rtx_pt;
+	if (*rtx)
+		match->remote_rtx_ssrc = info->ssrc;
+	else
+		match->remote_ssrc = info->ssrc;
+	STOA_LOG_S(STOA_LOG_VERB, pc->session_id, pc->handle_id, "mid %s: learned %sSSRC %u",
+		   match->mid, *rtx ? "RTX " : "", info->ssrc);
+	return match;
+}
+
+static void note_arrival(stoa_pc *pc, stoa_pc_stream *s, int64_t now)
+{
+	s->last_in_us = now;
+	if (!s->receiving) {
+		s->receiving = true;
+		pc->owner->media(pc->ud, s->mid, s->video, true);
+	}
+}
+
+static void send_nacks(stoa_pc *pc, stoa_pc_stream *s, int64_t now)
+{
+	uint16_t seqs[MAX_NACKS_PER_TICK];
+	size_t n = stoa_nack_gen_poll(&s->nackgen, now, s->rtt_ms, seqs, G_N_ELEMENTS(seqs));
+	if (n == 0)
+		return;
+	uint8_t fb[STOA_PC_MAX_PACKET / 2];
+	int len = stoa_rtcp_build_nack(fb, sizeof(fb), s->local_ssrc, s->remote_ssrc, seqs, n);
+	if (len > 0) {
+		s->nacks_sent += n;
+		send_feedback(pc, s, fb, (size_t)len);
+	}
+}
+
+static void incoming_rtp(stoa_pc *pc, uint8_t *buf, size_t len)
+{
+	stoa_rtp_info info;
+	if (stoa_rtp_parse(buf, len, &info) < 0) {
+		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 5, "malformed RTP dropped");
+		return;
+	}
+	bool rtx = false;
+	stoa_pc_stream *s = stream_for_ssrc(pc, info.ssrc, &rtx);
+	if (s == NULL && (s = learn_ssrc(pc, buf, &info, &rtx)) == NULL) {
+		STOA_LOG_RATELIMITED(STOA_LOG_VERB, 5, "RTP for unknown SSRC %u dropped", info.ssrc);
+		return;
+	}
+	int64_t now = g_get_monotonic_time();
+	if (rtx) {
+		if (stoa_rtx_unwrap_in_place(buf, &len, (uint8_t)s->pt, s->remote_ssrc) < 0)
+			return; /* a padding-only probe */
+		if (stoa_rtp_parse(buf, len, &info) < 0)
+			return;
+		s->retransmissions_in++;
+	} else {
+		stoa_rtp_recv_stats_update(&s->rstats, info.seq, info.ts, len, now);
+	}
+	if (s->nack) {
+		stoa_nack_gen_received(&s->nackgen, info.seq, rtx, now);
+		if (stoa_nack_gen_missing(&s->nackgen) > 0)
+			send_nacks(pc, s, now);
+	}
+	s->in_packets++;
+	s->in_bytes += len;
+	note_arrival(pc, s, now);
+	int level = -1, vad = -1;
+	const uint8_t *d;
+	size_t dl;
+	if (s->ext_audio_level > 0 &&
+	    stoa_rtp_ext_find(buf, &info, (uint8_t)s->ext_audio_level, &d, &dl) == 0 && dl >= 1) {
+		vad = (d[0] & 0x80) != 0;
+		level = d[0] & 0x7f;
+	}
+	pc->owner->rtp(pc->ud, s->mindex, s->mid, s->video, buf, len, level, vad);
+}
+
+/* ---- receiving RTCP ---- */
+
+static stoa_pc_stream *stream_for_local_ssrc(stoa_pc *pc, uint32_t ssrc)
+{
+	for (guint i = 0; i < pc->streams->len; i++) {
+		stoa_pc_stream *s = pc->streams->pdata[i];
+		if (s != NULL && (s->local_ssrc == ssrc || (s->local_rtx_ssrc != 0 && s->local_rtx_ssrc == ssrc)))
+			return s;
+	}
+	return NULL;
+}
+
+static void resend(stoa_pc *pc, stoa_pc_stream *s, uint16_t seq, int64_t now)
+{
+	const uint8_t *pkt;
+	size_t len;
+	if (stoa_rtx_buffer_get_for_resend(s->rtxbuf, seq, now, s->rtt_ms, &pkt, &len) < 0)
+		return;
+	uint8_t *out = pc->scratch;
+	if (s->rtx_pt >= 0 && s->local_rtx_ssrc != 0) {
+		int n = stoa_rtx_wrap(pkt, len, (uint8_t)s->rtx_pt, s->local_rtx_ssrc, s->rtx_seq++, out,
+				      STOA_PC_MAX_PACKET);
+		if (n < 0)
+			return;
+		len = (size_t)n;
+	} else {
+		memcpy(out, pkt, len);
+	}
+	s->retransmissions_out++;
+	protect_and_send(pc, out, len, false);
+}
+
+static void on_nack(stoa_pc *pc, const stoa_rtcp_fb *fb, int64_t now)
+{
+	stoa_pc_stream *s = stream_for_local_ssrc(pc, fb->media_ssrc);
+	if (s == NULL || !s->nack)
+		return;
+	uint16_t seqs[256];
+	int n = stoa_rtcp_nack_parse(fb, seqs, G_N_ELEMENTS(seqs));
+	for (int i = 0; i < n; i++) {
+		s->nacks_received++;
+		resend(pc, s, seqs[i], now);
+	}
+}
+
+static void on_report_blocks(stoa_pc *pc, const uint8_t *blocks, unsigned count)
+{
+	uint32_t ntp_mid = stoa_ntp_mid(stoa_ntp_from_unix_us(g_get_real_time()));
+	for (unsigned i = 0; i < count; i++) {
+		stoa_rtcp_report_block rb;
+		stoa_rtcp_rb_read(blocks, i, &rb);
+		stoa_pc_stream *s = stream_for_local_ssrc(pc, rb.ssrc);
+		if (s == NULL)
+			continue;
+		stoa_rtp_send_stats_on_report(&s->sstats, &rb, ntp_mid);
+		int32_t rtt = stoa_rtp_rtt_ms(&rb, ntp_mid);
+		if (rtt >= 0)
+			s->rtt_ms = (uint32_t)rtt;
+	}
+}
+
+static void on_sr(stoa_pc *pc, const stoa_rtcp_hdr *h, int64_t now)
+{
+	stoa_rtcp_sr sr;
+	if (stoa_rtcp_sr_parse(h, &sr) < 0)
+		return;
+	bool rtx;
+	stoa_pc_stream *s = stream_for_ssrc(pc, sr.info.ssrc, &rtx);
+	if (s != NULL && !rtx)
+		stoa_rtp_recv_stats_on_sr(&s->rstats, &sr.info, now);
+	on_report_blocks(pc, sr.blocks, sr.rb_count);
+}
+
+/* Returns the stream a feedback message for the plugin is about, or NULL. */
+static stoa_pc_stream *read_rtcp(stoa_pc *pc, const uint8_t *buf, size_t len, bool *for_plugin)
+{
+	stoa_rtcp_iter it;
+	stoa_rtcp_hdr h;
+	stoa_pc_stream *about = NULL;
+	int64_t now = g_get_monotonic_time();
+	stoa_rtcp_iter_init(&it, buf, len);
+	while (stoa_rtcp_iter_next(&it, &h) > 0) {
+		stoa_rtcp_fb fb;
+		if (h.pt == STOA_RTCP_SR) {
+			on_sr(pc, &h, now);
+		} else if (h.pt == STOA_RTCP_RR) {
+			stoa_rtcp_rr rr;
+			if (stoa_rtcp_rr_parse(&h, &rr) == 0)
+				on_report_blocks(pc, rr.blocks, rr.rb_count);
+		} else if ((h.pt == STOA_RTCP_RTPFB || h.pt == STOA_RTCP_PSFB) &&
+			   stoa_rtcp_fb_parse(&h, &fb) == 0) {
+			if (h.pt == STOA_RTCP_RTPFB && fb.fmt == STOA_RTCP_RTPFB_NACK) {
+				on_nack(pc, &fb, now);
+			} else if (h.pt == STOA_RTCP_PSFB) {
+				*for_plugin = true;
+				stoa_pc_stream *s = stream_for_local_ssrc(pc, fb.media_ssrc);
+				about = s != NULL ? s : about;
+			}
+		}
+	}
+	return about;
+}
+
+static void incoming_rtcp(stoa_pc *pc, uint8_t *buf, size_t len)
+{
+	bool for_plugin = false;
+	stoa_pc_stream *s = read_rtcp(pc, buf, len, &for_plugin);
+	if (!for_plugin)
+		return;
+	if (s == NULL) {
+		/* REMB names its SSRCs in the FCI, not the header: the first video stream. */
+		for (guint i = 0; i < pc->streams->len && s == NULL; i++) {
+			stoa_pc_stream *c = pc->streams->pdata[i];
+			s = c != NULL && c->video ? c : NULL;
+		}
+	}
+	if (s != NULL)
+		pc->owner->rtcp(pc->ud, s->mindex, s->mid, s->video, buf, len);
+}
+
+void stoa__pc_incoming_srtp(stoa_pc *pc, uint8_t *buf, size_t len, bool rtcp)
+{
+	if (pc->srtp == NULL || stoa_pc_get_state(pc) != STOA_PC_READY)
+		return;
+	int rc = rtcp ? stoa_srtp_unprotect_rtcp(pc->srtp, buf, &len)
+		      : stoa_srtp_unprotect_rtp(pc->srtp, buf, &len);
+	if (rc < 0) {
+		if (rc != STOA_SRTP_ERR_REPLAY)
+			STOA_LOG_RATELIMITED(STOA_LOG_WARN, 5, "SRTP%s unprotect failed (%d)",
+					     rtcp ? "C" : "", rc);
+		return;
+	}
+	if (rtcp)
+		incoming_rtcp(pc, buf, len);
+	else
+		incoming_rtp(pc, buf, len);
+}
+
+/* ---- periodic work ---- */
+
+static void send_report(stoa_pc *pc, stoa_pc_stream *s, int64_t now)
+{
+	stoa_rtcp_report_block rb;
+	unsigned nrb = 0;
+	if (s->recv && s->remote_ssrc != 0 && s->in_packets > 0 &&
+	    stoa_rtp_recv_stats_report(&s->rstats, s->remote_ssrc, now, &rb) == 0)
+		nrb = 1;
+	stoa_rtcp_sender_info si;
+	bool sender = s->out_packets > 0 &&
+		      stoa_rtp_send_stats_sender_info(&s->sstats, s->local_ssrc, now,
+						      stoa_ntp_from_unix_us(g_get_real_time()), &si) == 0;
+	if (!sender && nrb == 0)
+		return;
+	stoa_rtcp_report rep = { .sender = sender ? &si : NULL, .ssrc = s->local_ssrc, .rb = &rb,
+				 .rb_count = nrb, .cname = "stoa", .cname_len = 4 };
+	uint8_t pkt[512];
+	int n = stoa_rtcp_build_compound(pkt, sizeof(pkt), &rep, NULL, 0, false);
+	if (n > 0)
+		stoa__pc_send_rtcp_now(pc, pkt, (size_t)n);
+}
+
+void stoa__pc_tick(stoa_pc *pc, int64_t now, bool report)
+{
+	if (stoa_pc_get_state(pc) != STOA_PC_READY)
+		return;
+	int no_media = stoa_config_get()->no_media_timer;
+	for (guint i = 0; i < pc->streams->len; i++) {
+		stoa_pc_stream *s = pc->streams->pdata[i];
+		if (s == NULL)
+			continue;
+		if (s->nack && stoa_nack_gen_missing(&s->nackgen) > 0)
+			send_nacks(pc, s, now);
+		if (!report)
+			continue;
+		send_report(pc, s, now);
+		if (s->receiving && no_media > 0 && now - s->last_in_us > (int64_t)no_media * G_USEC_PER_SEC) {
+			s->receiving = false;
+			pc->owner->media(pc->ud, s->mid, s->video, false);
+		}
+	}
+}
+
+json_t *stoa__pc_streams_info(stoa_pc *pc)
+{
+	json_t *media = json_object();
+	for (guint i = 0; i < pc->streams->len; i++) {
+		stoa_pc_stream *s = pc->streams->pdata[i];
+		if (s == NULL)
+			continue;
+		json_t *m = json_pack(
+			"{s:s,s:i,s:s,s:{s:I,s:I,s:I,s:I},s:{s:b,s:b},s:{s:i,s:i},"
+			"s:{s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}},s:{s:{s:i,s:I,s:i}}}",
+			"type", s->video ? "video" : "audio", "mindex", s->mindex, "mid", s->mid,
+			"ssrc", "ssrc", (json_int_t)s->local_ssrc, "ssrc-rtx", (json_int_t)s->local_rtx_ssrc,
+			"ssrc-peer", (json_int_t)s->remote_ssrc, "ssrc-peer-rtx", (json_int_t)s->remote_rtx_ssrc,
+			"direction", "send", s->send, "recv", s->recv,
+			"codecs", "pt", s->pt, "rtx-pt", s->rtx_pt,
+			"stats", "in", "packets", (json_int_t)s->in_packets, "bytes", (json_int_t)s->in_bytes,
+			"nacks", (json_int_t)s->nacks_sent, "retransmissions", (json_int_t)s->retransmissions_in,
+			"out", "packets", (json_int_t)s->out_packets, "bytes", (json_int_t)s->out_bytes,
+			"nacks", (json_int_t)s->nacks_received, "retransmissions", (json_int_t)s->retransmissions_out,
+			"rtcp", "main", "rtt", (int)s->rtt_ms, "lost", (json_int_t)stoa_rtp_recv_stats_lost(&s->rstats),
+			"jitter-local", (int)stoa_rtp_recv_stats_jitter(&s->rstats));
+		json_object_set_new(m, "do_nacks", json_boolean(s->nack));
+		json_object_set_new(media, s->mid != NULL ? s->mid : "?", m);
+	}
+	return media;
+}
