@@ -15,6 +15,7 @@
 #include "media/rtp/nack_gen.h"
 #include "media/rtp/rtp_stats.h"
 #include "media/rtp/rtx_buffer.h"
+#include "media/rtp/twcc.h"
 #include "media/sctp/sctp.h"
 #include "media/sdp/sdp.h"
 #include "media/srtp/srtp.h"
@@ -33,7 +34,7 @@ typedef struct stoa_pc_stream {
 	int red_pt;
 	uint32_t remote_ssrc, remote_rtx_ssrc;	/* 0 until known */
 	uint32_t local_ssrc, local_rtx_ssrc;
-	int ext_mid, ext_audio_level, ext_rid, ext_rrid; /* header extension ids, 0 if none */
+	int ext_mid, ext_audio_level, ext_rid, ext_rrid, ext_twcc; /* header extension ids, 0 if none */
 	bool nack;		/* the peer and we agreed on "nack" */
 	/* receive side */
 	stoa_rtp_recv_stats rstats;
@@ -73,6 +74,7 @@ struct stoa_pc {
 	char *remote_sdp, *local_sdp; /* as text, for handle_info */
 	GPtrArray *streams;	/* stoa_pc_stream *, by mindex; NULL for non-RTP lines */
 	char *data_mid;		/* the data channel m-line's mid, or NULL */
+	stoa_twcc_recorder twcc;	/* transport-wide: one sequence across all streams */
 
 	/* Guarded by `lock` (stoa_pc_answer waits on it from a plugin thread). */
 	GMutex lock;

@@ -291,6 +291,7 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *offer, const stoa_sdp_m
 	s->ext_audio_level = stoa_sdp_media_extmap_id(answer, EXT_AUDIO_LEVEL);
 	s->ext_rid = stoa_sdp_media_extmap_id(answer, EXT_RID);
 	s->ext_rrid = stoa_sdp_media_extmap_id(answer, EXT_RRID);
+	s->ext_twcc = stoa_sdp_media_extmap_id(answer, STOA_SDP_EXT_TWCC);
 	stoa_rtp_recv_stats_init(&s->rstats, (uint32_t)s->clock);
 	stoa_rtp_send_stats_init(&s->sstats, (uint32_t)s->clock);
 	stoa_nack_gen_init(&s->nackgen, NULL);

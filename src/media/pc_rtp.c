@@ -230,6 +230,12 @@ static void incoming_rtp(stoa_pc *pc, uint8_t *buf, size_t len)
 	s->in_packets++;
 	s->in_bytes += len;
 	note_arrival(pc, s, now);
+	const uint8_t *tw;
+	size_t twl;
+	uint16_t twseq;
+	if (s->ext_twcc > 0 && stoa_rtp_ext_find(buf, &info, (uint8_t)s->ext_twcc, &tw, &twl) == 0 &&
+	    stoa_rtp_ext_twcc_seq(tw, twl, &twseq) == 0)
+		stoa_twcc_record(&pc->twcc, twseq, now);
 	int level = -1, vad = -1;
 	const uint8_t *d;
 	size_t dl;
@@ -402,10 +408,28 @@ static void send_report(stoa_pc *pc, stoa_pc_stream *s, int64_t now)
 		stoa__pc_send_rtcp_now(pc, pkt, (size_t)n);
 }
 
+/* Transport-wide CC feedback for what arrived since the last tick. */
+static void send_twcc(stoa_pc *pc)
+{
+	stoa_pc_stream *about = NULL;
+	for (guint i = 0; i < pc->streams->len && about == NULL; i++) {
+		stoa_pc_stream *s = pc->streams->pdata[i];
+		about = s != NULL && s->ext_twcc > 0 && s->remote_ssrc != 0 ? s : NULL;
+	}
+	if (about == NULL)
+		return;
+	uint8_t fb[STOA_PC_MAX_PACKET - 100];
+	int n;
+	while ((n = stoa_twcc_build(&pc->twcc, about->local_ssrc, about->remote_ssrc, fb, sizeof(fb))) > 0)
+		send_feedback(pc, about, fb, (size_t)n);
+}
+
 void stoa__pc_tick(stoa_pc *pc, int64_t now, bool report)
 {
 	if (stoa_pc_get_state(pc) != STOA_PC_READY)
 		return;
+	if (stoa_twcc_pending(&pc->twcc))
+		send_twcc(pc);
 	int no_media = stoa_config_get()->no_media_timer;
 	for (guint i = 0; i < pc->streams->len; i++) {
 		stoa_pc_stream *s = pc->streams->pdata[i];

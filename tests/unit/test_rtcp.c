@@ -531,7 +531,7 @@ static void test_twcc_parse(void)
 
 static void twcc_roundtrip(const stoa_rtcp_twcc_pkt *in, size_t n, uint8_t *buf, size_t cap)
 {
-	stoa_rtcp_twcc hdr = { .ref_time = 0xabcdef, .fb_count = 200 };
+	stoa_rtcp_twcc hdr = { .base_seq = in[0].seq, .ref_time = 0xabcdef, .fb_count = 200 };
 	int len = stoa_rtcp_build_twcc(buf, cap, 5, 6, &hdr, in, n);
 	g_assert_cmpint(len, >, 0);
 	g_assert_cmpint(len % 4, ==, 0);

@@ -246,7 +246,7 @@ int stoa_rtcp_build_remb(uint8_t *buf, size_t cap, uint32_t sender, uint64_t bit
 			 const uint32_t *ssrcs, unsigned n);
 /*
  * Transport-wide CC feedback for pkts[n], consecutive sequence numbers from
- * pkts[0].seq (their .seq fields are not read). ref_time is in 64 ms units,
+ * hdr->base_seq (the pkts' .seq fields are not read; status_count is n). ref_time is in 64 ms units,
  * deltas in 250 µs units; a delta outside int16 makes it fail (the caller
  * starts a new feedback message there). Chooses run-length chunks for runs
  * of seven or more and status vectors otherwise. When the length is not a

@@ -177,7 +177,7 @@ int stoa_rtcp_build_twcc(uint8_t *buf, size_t cap, uint32_t sender, uint32_t med
 	}
 	uint8_t *fci = buf + FB_HDR;
 	size_t room = cap - FB_HDR;
-	stoa_put_be16(fci, pkts[0].seq);
+	stoa_put_be16(fci, hdr->base_seq);
 	stoa_put_be16(fci + 2, (uint16_t)n);
 	stoa_put_be24(fci + 4, hdr->ref_time & 0xffffff);
 	fci[7] = hdr->fb_count;
