@@ -279,18 +279,6 @@ static json_t *admin_list_handles(stoa_request *req)
 	return r;
 }
 
-static json_t *admin_destroy_session(stoa_request *req)
-{
-	stoa_session_destroy(req->session, STOA_SESSION_OVER_DESTROYED);
-	return stoa__api_success(req);
-}
-
-static json_t *admin_detach_handle(stoa_request *req)
-{
-	stoa_handle_detach(req->handle, true);
-	return stoa__api_success(req);
-}
-
 static json_t *admin_hangup_webrtc(stoa_request *req)
 {
 	stoa_handle_hangup(req->handle, "Admin API");
@@ -369,9 +357,9 @@ static const stoa_verb admin_verbs[] = {
 	{ "list_tokens", STOA_SCOPE_ROOT, false, admin_list_tokens },
 	{ "remove_token", STOA_SCOPE_ROOT, false, admin_remove_token },
 	{ "list_handles", STOA_SCOPE_SESSION, false, admin_list_handles },
-	{ "destroy_session", STOA_SCOPE_SESSION, false, admin_destroy_session },
+	{ "destroy_session", STOA_SCOPE_SESSION, false, stoa__api_verb_destroy },
 	{ "handle_info", STOA_SCOPE_HANDLE, false, admin_handle_info },
-	{ "detach_handle", STOA_SCOPE_HANDLE, false, admin_detach_handle },
+	{ "detach_handle", STOA_SCOPE_HANDLE, false, stoa__api_verb_detach },
 	{ "hangup_webrtc", STOA_SCOPE_HANDLE, false, admin_hangup_webrtc },
 };
 

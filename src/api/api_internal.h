@@ -69,6 +69,10 @@ json_t *stoa__api_check(const stoa_request *req, json_t *obj, const struct stoa_
 
 void stoa__api_request_clear(stoa_request *req);
 
+/* Verbs both APIs share (janus_api.c). */
+json_t *stoa__api_verb_destroy(stoa_request *req);
+json_t *stoa__api_verb_detach(stoa_request *req);
+
 /* The Admin API (admin_api.c). */
 json_t *stoa__admin_api_handle(stoa_tconn *conn, json_t *root);
 

@@ -106,13 +106,15 @@ static json_t *verb_attach(stoa_request *req)
 	return reply;
 }
 
-static json_t *verb_destroy(stoa_request *req)
+/* Shared with the Admin API's destroy_session, which behaves the same. */
+json_t *stoa__api_verb_destroy(stoa_request *req)
 {
 	stoa_session_destroy(req->session, STOA_SESSION_OVER_DESTROYED);
 	return stoa__api_success(req);
 }
 
-static json_t *verb_detach(stoa_request *req)
+/* Shared with the Admin API's detach_handle. */
+json_t *stoa__api_verb_detach(stoa_request *req)
 {
 	stoa_handle_detach(req->handle, true);
 	return stoa__api_success(req);
@@ -304,8 +306,8 @@ static const stoa_verb janus_verbs[] = {
 	{ "claim", STOA_SCOPE_SESSION | STOA_SCOPE_HANDLE, false, verb_claim },
 	{ "keepalive", STOA_SCOPE_SESSION | STOA_SCOPE_HANDLE, false, verb_keepalive },
 	{ "attach", STOA_SCOPE_SESSION, false, verb_attach },
-	{ "destroy", STOA_SCOPE_SESSION, false, verb_destroy },
-	{ "detach", STOA_SCOPE_HANDLE, false, verb_detach },
+	{ "destroy", STOA_SCOPE_SESSION, false, stoa__api_verb_destroy },
+	{ "detach", STOA_SCOPE_HANDLE, false, stoa__api_verb_detach },
 	{ "hangup", STOA_SCOPE_HANDLE, false, verb_hangup },
 	{ "message", STOA_SCOPE_HANDLE, false, verb_message },
 	{ "trickle", STOA_SCOPE_HANDLE, false, verb_trickle },
