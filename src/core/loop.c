@@ -25,9 +25,16 @@ static gpointer loop_main(gpointer data)
 	stoa_loop *l = data;
 	g_main_context_push_thread_default(l->ctx);
 	g_main_loop_run(l->loop);
-	/* Run what was posted before the quit so nothing leaks. */
-	while (g_main_context_iteration(l->ctx, FALSE))
-		;
+	/* Run what was posted before the quit (peer connection closes, agent
+	 * releases) so nothing leaks. Bounded: a source that stays ready (a
+	 * library timer rescheduling itself) must not keep shutdown waiting. */
+	gint64 end = g_get_monotonic_time() + 500 * 1000;
+	int n = 0;
+	while (g_main_context_iteration(l->ctx, FALSE) && g_get_monotonic_time() < end)
+		n++;
+	if (g_get_monotonic_time() >= end)
+		STOA_LOG(STOA_LOG_WARN, "media loop %d: sources still ready after %d iterations at stop",
+			 l->index, n);
 	g_main_context_pop_thread_default(l->ctx);
 	return NULL;
 }

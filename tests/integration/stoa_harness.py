@@ -402,6 +402,18 @@ class Server:
             await asyncio.sleep(0.02)
         return self.proc.returncode
 
+    def dump_threads(self):
+        """Appends every thread's backtrace (gdb) to the server log: a hung
+        shutdown is otherwise impossible to diagnose after the fact."""
+        try:
+            out = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-nx",
+                                  "-ex", "thread apply all bt 25"],
+                                 capture_output=True, text=True, timeout=60).stdout
+        except (OSError, subprocess.SubprocessError) as e:
+            out = "gdb unavailable: %s" % e
+        with open(self.log_path, "a") as f:
+            f.write("\n--- threads of the hung server ---\n" + out)
+
     async def stop(self, sig=signal.SIGINT, timeout=5, expect_status=0):
         """Sends `sig`, waits for the exit and checks it was clean."""
         if self.proc is None:
@@ -410,6 +422,7 @@ class Server:
             self.proc.send_signal(sig)
             status = await self.wait_exit(timeout)
             if status is None:
+                self.dump_threads()
                 self.kill()
                 _live_servers.discard(self)
                 raise TestFailure("stoa did not exit within %s s of %s"

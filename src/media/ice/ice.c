@@ -376,14 +376,36 @@ const char *stoa_ice_state_name(stoa_ice_state s)
 	return (unsigned)s < G_N_ELEMENTS(names) ? names[s] : "?";
 }
 
+typedef struct agent_release {
+	NiceAgent *agent;
+	guint stream_id;
+} agent_release;
+
+static gboolean release_agent(gpointer data)
+{
+	agent_release *r = data;
+	nice_agent_remove_stream(r->agent, r->stream_id);
+	g_object_unref(r->agent);
+	g_free(r);
+	return G_SOURCE_REMOVE;
+}
+
 void stoa_ice_free(stoa_ice *ice)
 {
 	if (ice == NULL)
 		return;
+	/* Callbacks stop now; the agent itself goes on the next loop iteration,
+	 * because we may be inside one of its own callbacks (a DTLS alert read
+	 * in the receive callback closes the peer connection). */
 	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, NULL, NULL);
 	g_signal_handlers_disconnect_by_data(ice->agent, ice);
-	nice_agent_remove_stream(ice->agent, ice->stream_id);
-	g_object_unref(ice->agent);
+	agent_release *r = g_new(agent_release, 1);
+	r->agent = ice->agent;
+	r->stream_id = ice->stream_id;
+	GSource *src = g_idle_source_new();
+	g_source_set_callback(src, release_agent, r, NULL);
+	g_source_attach(src, ice->ctx);
+	g_source_unref(src);
 	g_free(ice->ufrag);
 	g_free(ice->pwd);
 	g_free(ice);
