@@ -473,12 +473,16 @@ static void on_dcep_open(stoa_sctp *s, uint16_t sid, const uint8_t *buf, size_t 
 
 	if (stoa_dcep_parse_open(buf, len, &msg) < 0)
 		why = "malformed";
-	else if (!peer_parity(s, sid))
-		why = "stream id of our parity";
 	else if (channel_find(s, sid))
 		why = "stream already in use";
 	else if (sid >= s->n_out)
 		why = "no such outgoing stream";
+	/* RFC 8832 §6 gives the DTLS client even ids and the server odd ones,
+	 * but aiortc 1.4 picks by ICE role, so a peer may open on "our" parity.
+	 * Janus accepts that; so do we, as long as the id is free (our own
+	 * opens skip ids in use). */
+	if (why == NULL && !peer_parity(s, sid))
+		STOA_LOG_RATELIMITED(STOA_LOG_VERB, 10, "peer opened channel %u with our id parity", sid);
 	if (why) {
 		refuse_open(s, sid, why);
 		return;
