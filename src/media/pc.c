@@ -208,8 +208,11 @@ void stoa__pc_close_now(stoa_pc *pc, const char *reason, bool notify)
 	pc->closed_flag = true;
 	g_cond_broadcast(&pc->cond);
 	g_mutex_unlock(&pc->lock);
-	pc->owner->closed(pc->ud, pc, reason, notify);
-	pc->owner->unref(pc->ud);
+	/* `closed` may drop the last ref to pc (the handle's): read it first. */
+	const stoa_pc_owner *owner = pc->owner;
+	void *ud = pc->ud;
+	owner->closed(ud, pc, reason, notify);
+	owner->unref(ud);
 }
 
 /* ---- DTLS glue ---- */
@@ -290,8 +293,21 @@ static const stoa_dtls_callbacks dtls_cbs = {
 int stoa__pc_dtls_setup(stoa_pc *pc, stoa_dtls_role role, const char *fp_alg, const char *fp);
 int stoa__pc_dtls_setup(stoa_pc *pc, stoa_dtls_role role, const char *fp_alg, const char *fp)
 {
-	if (pc->dtls != NULL)
-		return stoa_dtls_set_remote_fingerprint(pc->dtls, fp_alg, fp);
+	if (pc->dtls != NULL) {
+		/* A renegotiation (an ICE restart, say) keeps the DTLS session; the
+		 * fingerprint may only be repeated. A new one would need a new
+		 * handshake, which we do not do mid-session. */
+		const char *old_alg = NULL;
+		const char *old = stoa_dtls_remote_fingerprint(pc->dtls, &old_alg);
+		if (old != NULL && fp != NULL && g_ascii_strcasecmp(old, fp) == 0 &&
+		    (fp_alg == NULL || old_alg == NULL || g_ascii_strcasecmp(old_alg, fp_alg) == 0))
+			return 0;
+		if (stoa_dtls_get_state(pc->dtls) == STOA_DTLS_STATE_NEW)
+			return stoa_dtls_set_remote_fingerprint(pc->dtls, fp_alg, fp);
+		STOA_LOG_S(STOA_LOG_WARN, pc->session_id, pc->handle_id,
+			   "the peer changed its DTLS fingerprint mid-session");
+		return -1;
+	}
 	pc->role = role;
 	pc->dtls = stoa_dtls_new(cert, role, fp_alg, fp, &dtls_cbs, pc);
 	if (pc->dtls == NULL)
@@ -341,9 +357,19 @@ static void on_ice_candidate(void *ud, const char *candidate)
 		pc->owner->local_candidate(pc->ud, NULL, candidate);
 }
 
+static void on_ice_datagram(stoa_pc *pc, uint8_t *buf, size_t len);
+
 static void on_ice_recv(void *ud, uint8_t *buf, size_t len)
 {
-	stoa_pc *pc = ud;
+	/* A DTLS alert closes the pc from in here, and the close can drop the
+	 * handle's ref: keep the pc alive until this datagram is done. */
+	stoa_pc *pc = stoa_pc_ref(ud);
+	on_ice_datagram(pc, buf, len);
+	stoa_pc_unref(pc);
+}
+
+static void on_ice_datagram(stoa_pc *pc, uint8_t *buf, size_t len)
+{
 	pc->last_rx_us = g_get_monotonic_time();
 	switch (stoa_demux_classify(buf, len)) {
 	case STOA_DEMUX_DTLS:
