@@ -11,6 +11,16 @@
  * off), keyframe requests for the echo are passed on to the peer, and text
  * data channel messages come back prefixed, as Janus's EchoTest does.
  *
+ * Simulcast: when the peer sends a video m-line as simulcast layers, only
+ * one layer is echoed. A selector (plugins/common/simulcast.h) picks it
+ * from the client's `substream`/`temporal`/`fallback` targets, switching
+ * at keyframes, and a rewriter (plugins/common/rtp_switch.h) keeps the
+ * echoed stream's sequence numbers, timestamps and VP8 picture ids
+ * continuous across switches; each packet sent is rewritten in a copy (the
+ * layers' own packets stay untouched). The client is told when the layer
+ * changes. This state belongs to the media loop alone; the targets come
+ * from the worker thread through atomics.
+ *
  * Threads: handle_message runs on an API thread and only queues; one plugin
  * thread ("echotest") works through the queue and pushes the events, so a
  * slow client never blocks the API. Per-handle state is guarded by its own
@@ -19,6 +29,9 @@
 #include <glib.h>
 #include <string.h>
 
+#include "common/rtp_switch.h"
+#include "common/simulcast.h"
+#include "media/rtp/keyframe.h"
 #include "stoa/plugin.h"
 
 #define ECHOTEST_PACKAGE "janus.plugin.echotest"
@@ -38,7 +51,13 @@ typedef struct echo_session {
 	GMutex lock;
 	gboolean audio, video;
 	gint64 bitrate;
-	int substream, temporal;
+	gint substream, temporal, fallback; /* targets; atomics (the media loop reads them) */
+	gint vcodec;		/* stoa_video_codec of the answer's first video m-line; atomic */
+	/* Simulcast echo, media loop only: one simulcast video m-line. */
+	int sim_mindex;		/* -1 until a simulcast packet arrives */
+	stoa_simulcast sim;
+	stoa_rtp_switch sw;
+	uint8_t sim_buf[1500];
 	char *audiocodec, *videocodec, *videoprofile;
 	gboolean record;
 	char *filename;
@@ -164,9 +183,11 @@ static void apply(echo_session *es, json_t *body)
 	if ((v = json_object_get(body, "bitrate")) != NULL)
 		es->bitrate = json_integer_value(v);
 	if ((v = json_object_get(body, "substream")) != NULL)
-		es->substream = (int)json_integer_value(v);
+		g_atomic_int_set(&es->substream, (gint)MIN(json_integer_value(v), 2));
 	if ((v = json_object_get(body, "temporal")) != NULL)
-		es->temporal = (int)json_integer_value(v);
+		g_atomic_int_set(&es->temporal, (gint)MIN(json_integer_value(v), 2));
+	if ((v = json_object_get(body, "fallback")) != NULL)
+		g_atomic_int_set(&es->fallback, (gint)MIN(json_integer_value(v), G_MAXINT));
 	if ((v = json_object_get(body, "record")) != NULL)
 		es->record = json_is_true(v);
 	set_str(&es->filename, json_object_get(body, "filename"));
@@ -193,6 +214,34 @@ static json_t *answer_prefs(echo_session *es)
 	}
 	g_mutex_unlock(&es->lock);
 	return prefs;
+}
+
+/* The codec of the first video m-line of an SDP we generated: the first
+ * format on its m= line, named by its a=rtpmap. */
+static int sdp_video_codec(const char *sdp)
+{
+	const char *m = sdp != NULL ? strstr(sdp, "\nm=video ") : NULL;
+	if (m == NULL)
+		return STOA_CODEC_UNKNOWN;
+	int port, pt;
+	char proto[64];
+	if (sscanf(m + 1, "m=video %d %63s %d", &port, proto, &pt) != 3)
+		return STOA_CODEC_UNKNOWN;
+	char key[32];
+	g_snprintf(key, sizeof(key), "a=rtpmap:%d ", pt);
+	const char *r = strstr(m, key);
+	if (r == NULL)
+		return STOA_CODEC_UNKNOWN;
+	r += strlen(key);
+	static const struct {
+		const char *name;
+		int codec;
+	} names[] = { { "VP8/", STOA_CODEC_VP8 }, { "VP9/", STOA_CODEC_VP9 },
+		      { "H264/", STOA_CODEC_H264 }, { "AV1/", STOA_CODEC_AV1 } };
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		if (g_ascii_strncasecmp(r, names[i].name, strlen(names[i].name)) == 0)
+			return names[i].codec;
+	return STOA_CODEC_UNKNOWN;
 }
 
 /* Asks the peer for keyframes on every m-line (the core skips non-video). */
@@ -249,6 +298,8 @@ static void process(echo_msg *m)
 			push_error(m, ERR_INVALID_SDP, text);
 			return;
 		}
+		g_atomic_int_set(&es->vcodec,
+				 sdp_video_codec(json_string_value(json_object_get(answer, "sdp"))));
 	}
 	json_t *ev = json_pack("{s:s,s:s}", "echotest", "event", "result", "ok");
 	core->push_event(m->ps, m->transaction, ev, answer);
@@ -298,7 +349,8 @@ static int echo_create_session(stoa_plugin_session *ps)
 	es->ref = 1;
 	g_mutex_init(&es->lock);
 	es->audio = es->video = TRUE;
-	es->substream = es->temporal = -1;
+	es->substream = es->temporal = es->fallback = -1;
+	es->sim_mindex = -1;
 	ps->plugin_data = es;
 	g_atomic_int_inc(&sessions);
 	return 0;
@@ -338,7 +390,8 @@ static json_t *echo_query_session(stoa_plugin_session *ps)
 	g_mutex_lock(&es->lock);
 	json_t *info = json_pack("{s:b,s:b,s:I,s:i,s:i,s:I}", "audio_active", es->audio,
 				 "video_active", es->video, "bitrate", (json_int_t)es->bitrate,
-				 "substream", es->substream, "temporal", es->temporal,
+				 "substream", g_atomic_int_get(&es->substream),
+				 "temporal", g_atomic_int_get(&es->temporal),
 				 "messages", (json_int_t)es->messages);
 	g_mutex_unlock(&es->lock);
 	es_unref(es);
@@ -359,11 +412,76 @@ static void echo_setup_media(stoa_plugin_session *ps)
 
 static void echo_hangup_media(stoa_plugin_session *ps)
 {
+	echo_session *es = ps->plugin_data;
+	if (es != NULL)
+		es->sim_mindex = -1; /* a new PeerConnection starts its simulcast over */
 	if (g_atomic_int_get(&ps->stopped))
 		return;
 	json_t *ev = json_pack("{s:s,s:s}", "echotest", "event", "result", "done");
 	core->push_event(ps, NULL, ev, NULL);
 	json_decref(ev);
+}
+
+static const char *codec_name(int codec)
+{
+	switch (codec) {
+	case STOA_CODEC_VP8: return "vp8";
+	case STOA_CODEC_VP9: return "vp9";
+	case STOA_CODEC_H264: return "h264";
+	case STOA_CODEC_AV1: return "av1";
+	default: return "unknown";
+	}
+}
+
+/* One packet of a simulcast layer (media loop): echo it only if it belongs
+ * to the layer being forwarded, rewritten into the session's buffer. */
+static void echo_simulcast(stoa_plugin_session *ps, echo_session *es, stoa_plugin_rtp *pkt)
+{
+	if (es->sim_mindex != pkt->mindex) {
+		/* The first simulcast packet (or another m-line: start over). */
+		int codec = g_atomic_int_get(&es->vcodec);
+		es->sim_mindex = pkt->mindex;
+		stoa_simulcast_init(&es->sim);
+		stoa_rtp_switch_init(&es->sw, 90000, codec == STOA_CODEC_VP8);
+	}
+	stoa_simulcast_set_target(&es->sim, g_atomic_int_get(&es->substream),
+				  g_atomic_int_get(&es->temporal), g_atomic_int_get(&es->fallback));
+	int codec = g_atomic_int_get(&es->vcodec);
+	size_t off, plen;
+	if (stoa_rtp_switch_payload(pkt->buffer, pkt->length, &off, &plen) < 0)
+		return;
+	const uint8_t *payload = pkt->buffer + off;
+	bool keyframe = stoa_is_keyframe((stoa_video_codec)codec, payload, plen);
+	int tid = -1;
+	bool sync = false;
+	stoa_vp8_desc d;
+	if (codec == STOA_CODEC_VP8 && stoa_vp8_desc_parse(payload, plen, &d) == 0) {
+		tid = d.tid;
+		sync = d.layer_sync;
+	}
+	int64_t now = g_get_monotonic_time();
+	int flags = stoa_simulcast_process(&es->sim, pkt->substream, keyframe, tid, sync, now);
+	if (flags & STOA_SIMULCAST_KEYFRAME)
+		core->send_pli(ps, pkt->mindex);
+	if (flags & STOA_SIMULCAST_CHANGED) {
+		json_t *ev = json_pack("{s:s,s:s,s:i,s:i}", "echotest", "event", "videocodec",
+				       codec_name(codec), "substream", es->sim.substream,
+				       "temporal", es->sim.temporal);
+		core->push_event(ps, NULL, ev, NULL);
+		json_decref(ev);
+	}
+	if (!(flags & STOA_SIMULCAST_RELAY)) {
+		if (pkt->substream == es->sim.substream)
+			stoa_rtp_switch_skip(&es->sw, pkt->buffer, pkt->length);
+		return;
+	}
+	if (pkt->length > sizeof(es->sim_buf))
+		return;
+	memcpy(es->sim_buf, pkt->buffer, pkt->length);
+	stoa_rtp_switch_rewrite(&es->sw, es->sim_buf, pkt->length, now);
+	stoa_plugin_rtp out = *pkt;
+	out.buffer = es->sim_buf;
+	core->relay_rtp(ps, &out);
 }
 
 static void echo_incoming_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
@@ -374,6 +492,10 @@ static void echo_incoming_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
 	echo_session *es = ps->plugin_data;
 	if (es == NULL || (pkt->video ? !es->video : !es->audio))
 		return;
+	if (pkt->substream >= 0) {
+		echo_simulcast(ps, es, pkt);
+		return;
+	}
 	core->relay_rtp(ps, pkt);
 }
 

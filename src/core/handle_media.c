@@ -66,14 +66,14 @@ static void own_closed(void *ud, stoa_pc *pc, const char *reason, bool notify)
 		stoa_pc_unref(pc); /* the handle's ref */
 }
 
-static void own_rtp(void *ud, int mindex, const char *mid, bool video, uint8_t *buf, size_t len,
-		    int level, int vad)
+static void own_rtp(void *ud, int mindex, const char *mid, bool video, int substream, uint8_t *buf,
+		    size_t len, int level, int vad)
 {
 	stoa_handle *h = ud;
 	if (!plugin_live(h) || h->plugin->incoming_rtp == NULL)
 		return;
 	stoa_plugin_rtp pkt = { .mindex = mindex, .mid = mid, .video = video, .buffer = buf,
-				.length = (uint16_t)len, .substream = -1, .audio_level = level,
+				.length = (uint16_t)len, .substream = substream, .audio_level = level,
 				.voice_activity = vad };
 	h->plugin->incoming_rtp(&h->ps, &pkt);
 }
@@ -106,11 +106,15 @@ static void own_data_ready(void *ud)
 		h->plugin->data_ready(&h->ps);
 }
 
-static void own_media(void *ud, const char *mid, bool video, bool receiving)
+static void own_media(void *ud, const char *mid, bool video, int substream, bool receiving)
 {
 	stoa_handle *h = ud;
-	send_event(h, json_pack("{s:s,s:s,s:s,s:b}", "janus", "media", "mid", mid, "type",
-				video ? "video" : "audio", "receiving", receiving));
+	json_t *ev = json_pack("{s:s,s:s,s:s}", "janus", "media", "mid", mid, "type",
+			       video ? "video" : "audio");
+	if (substream >= 0)
+		json_object_set_new(ev, "substream", json_integer(substream));
+	json_object_set_new(ev, "receiving", json_boolean(receiving));
+	send_event(h, ev);
 }
 
 static void own_local_candidate(void *ud, const char *mid, const char *candidate)

@@ -50,14 +50,16 @@ typedef struct stoa_pc_owner {
 	/* The pc closed; `reason` as in Janus's hangup events; `notify` false
 	 * when the owner asked for the close without an event (detach). */
 	void (*closed)(void *ud, stoa_pc *pc, const char *reason, bool notify);
-	void (*rtp)(void *ud, int mindex, const char *mid, bool video, uint8_t *buf, size_t len,
-		    int audio_level, int vad);
+	/* `substream`: the simulcast layer (0 = lowest), -1 if not simulcast. */
+	void (*rtp)(void *ud, int mindex, const char *mid, bool video, int substream, uint8_t *buf,
+		    size_t len, int audio_level, int vad);
 	void (*rtcp)(void *ud, int mindex, const char *mid, bool video, uint8_t *buf, size_t len);
 	void (*data)(void *ud, const char *label, const char *protocol, bool binary,
 		     uint8_t *buf, size_t len);
 	void (*data_ready)(void *ud);
-	/* A stream started or stopped receiving. */
-	void (*media)(void *ud, const char *mid, bool video, bool receiving);
+	/* A stream (or one simulcast layer of it: `substream` >= 0) started or
+	 * stopped receiving. */
+	void (*media)(void *ud, const char *mid, bool video, int substream, bool receiving);
 	/* A local candidate, only with full_trickle ("candidate:..." or NULL
 	 * for end-of-candidates). */
 	void (*local_candidate)(void *ud, const char *mid, const char *candidate);

@@ -24,6 +24,23 @@
 #define STOA_PC_MAX_PACKET 1500
 #define STOA_PC_SCRATCH (STOA_PC_MAX_PACKET + 160)
 
+/* Simulcast: at most this many layers per video m-line. */
+#define STOA_PC_MAX_LAYERS 3
+
+/* What we receive on one SSRC of a stream: the stream itself, or one
+ * simulcast layer of it (RFC 8853). Each layer has its own sequence space,
+ * so its own statistics, NACK generator and keyframe-request clock. */
+typedef struct stoa_pc_rlayer {
+	char *rid;		/* the rid that names it (a=rid ... send), or NULL */
+	uint32_t ssrc, rtx_ssrc;	/* 0 until known */
+	stoa_rtp_recv_stats rstats;
+	stoa_nack_gen nackgen;
+	int64_t last_in_us;
+	int64_t last_pli_us;
+	bool receiving;
+	uint64_t in_packets, in_bytes, nacks_sent, retransmissions_in;
+} stoa_pc_rlayer;
+
 /* One negotiated m-line carrying RTP. */
 typedef struct stoa_pc_stream {
 	int mindex;
@@ -32,16 +49,14 @@ typedef struct stoa_pc_stream {
 	bool send, recv;	/* our direction */
 	int pt, rtx_pt, clock;	/* the negotiated codec; rtx_pt -1 if none */
 	int red_pt;
-	uint32_t remote_ssrc, remote_rtx_ssrc;	/* 0 until known */
 	uint32_t local_ssrc, local_rtx_ssrc;
 	int ext_mid, ext_audio_level, ext_rid, ext_rrid, ext_twcc; /* header extension ids, 0 if none */
 	bool nack;		/* the peer and we agreed on "nack" */
-	/* receive side */
-	stoa_rtp_recv_stats rstats;
-	stoa_nack_gen nackgen;
-	int64_t last_in_us;
-	bool receiving;
-	uint64_t in_packets, in_bytes, nacks_sent, retransmissions_in;
+	/* receive side: one layer, or with `simulcast` up to three, indexed
+	 * by substream (0 = the lowest quality, as Janus numbers them) */
+	stoa_pc_rlayer rl[STOA_PC_MAX_LAYERS];
+	int nrl;
+	bool simulcast;
 	/* send side */
 	stoa_rtp_send_stats sstats;
 	stoa_rtx_buffer *rtxbuf;
@@ -49,7 +64,6 @@ typedef struct stoa_pc_stream {
 	uint64_t out_packets, out_bytes, nacks_received, retransmissions_out;
 	uint32_t last_out_ts;
 	int64_t last_out_us;
-	int64_t last_pli_us;
 	uint32_t rtt_ms;
 } stoa_pc_stream;
 
@@ -74,6 +88,7 @@ struct stoa_pc {
 	char *remote_sdp, *local_sdp; /* as text, for handle_info */
 	GPtrArray *streams;	/* stoa_pc_stream *, by mindex; NULL for non-RTP lines */
 	char *data_mid;		/* the data channel m-line's mid, or NULL */
+	bool rid_lmh;		/* jsep rid_order "lmh": the offer lists rids lowest first */
 	stoa_twcc_recorder twcc;	/* transport-wide: one sequence across all streams */
 
 	/* Guarded by `lock` (stoa_pc_answer waits on it from a plugin thread). */

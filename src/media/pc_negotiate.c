@@ -233,6 +233,8 @@ static void stream_free(stoa_pc_stream *s)
 		return;
 	if (s->rtxbuf != NULL)
 		stoa_rtx_buffer_free(s->rtxbuf);
+	for (int i = 0; i < STOA_PC_MAX_LAYERS; i++)
+		g_free(s->rl[i].rid);
 	g_free(s->mid);
 	g_free(s);
 }
@@ -268,8 +270,61 @@ static void media_ssrcs(const stoa_sdp_media *m, uint32_t *media, uint32_t *rtx)
 		*media = ((stoa_sdp_ssrc *)m->ssrcs->pdata[0])->ssrc;
 }
 
+/* The RTX SSRC paired with `ssrc` by an FID group, or 0. */
+static uint32_t fid_of(const stoa_sdp_media *m, uint32_t ssrc)
+{
+	for (guint i = 0; m->ssrc_groups != NULL && i < m->ssrc_groups->len; i++) {
+		const stoa_sdp_ssrc_group *g = m->ssrc_groups->pdata[i];
+		if (strcmp(g->semantics, "FID") == 0 && g->ssrcs->len >= 2 &&
+		    g_array_index(g->ssrcs, uint32_t, 0) == ssrc)
+			return g_array_index(g->ssrcs, uint32_t, 1);
+	}
+	return 0;
+}
+
+/*
+ * Simulcast layers the offer sends, by substream (0 = lowest quality).
+ * rid-based (RFC 8853, what Chromium and janus.js do): the offer's a=rid
+ * "send" lines, which janus.js lists highest first ("h", "m", "l": rid
+ * order "hml", Janus's default) unless the client said "lmh"; their SSRCs
+ * are learned from the rid/repaired-rid header extensions. SSRC-based
+ * (a=ssrc-group:SIM, listed lowest first): the SSRCs are known now, their
+ * RTX SSRCs come from the FID groups. Returns the number of layers, 0 when
+ * the stream is not simulcast.
+ */
+static int simulcast_layers(const stoa_sdp_media *offer, const stoa_sdp_media *answer,
+			    bool rid_lmh, stoa_pc_rlayer *rl)
+{
+	if (offer->type != STOA_SDP_VIDEO)
+		return 0;
+	if (offer->simulcast != NULL && answer->rids != NULL && answer->rids->len > 0) {
+		const char *ids[STOA_PC_MAX_LAYERS];
+		int n = 0;
+		for (guint i = 0; i < offer->rids->len && n < STOA_PC_MAX_LAYERS; i++) {
+			const stoa_sdp_rid *r = offer->rids->pdata[i];
+			if (r->send)
+				ids[n++] = r->id;
+		}
+		for (int i = 0; i < n; i++)
+			rl[rid_lmh ? i : n - 1 - i].rid = g_strdup(ids[i]);
+		return n;
+	}
+	for (guint i = 0; offer->ssrc_groups != NULL && i < offer->ssrc_groups->len; i++) {
+		const stoa_sdp_ssrc_group *g = offer->ssrc_groups->pdata[i];
+		if (strcmp(g->semantics, "SIM") != 0 || g->ssrcs->len < 2)
+			continue;
+		int n = MIN((int)g->ssrcs->len, STOA_PC_MAX_LAYERS);
+		for (int k = 0; k < n; k++) {
+			rl[k].ssrc = g_array_index(g->ssrcs, uint32_t, k);
+			rl[k].rtx_ssrc = fid_of(offer, rl[k].ssrc);
+		}
+		return n;
+	}
+	return 0;
+}
+
 static stoa_pc_stream *stream_from(const stoa_sdp_media *offer, const stoa_sdp_media *answer,
-				   int mindex, stoa_pc_stream *old)
+				   int mindex, bool rid_lmh, stoa_pc_stream *old)
 {
 	const stoa_sdp_codec *c = answer->codecs->len > 0 ? answer->codecs->pdata[0] : NULL;
 	if (c == NULL)
@@ -285,22 +340,36 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *offer, const stoa_sdp_m
 	s->clock = c->clock > 0 ? c->clock : 90000;
 	s->red_pt = -1;
 	s->nack = codec_has_fb(c, "nack");
-	media_ssrcs(offer, &s->remote_ssrc, &s->remote_rtx_ssrc);
+	s->nrl = simulcast_layers(offer, answer, rid_lmh, s->rl);
+	s->simulcast = s->nrl > 0;
+	if (!s->simulcast) {
+		s->nrl = 1;
+		media_ssrcs(offer, &s->rl[0].ssrc, &s->rl[0].rtx_ssrc);
+	}
 	media_ssrcs(answer, &s->local_ssrc, &s->local_rtx_ssrc);
 	s->ext_mid = stoa_sdp_media_extmap_id(answer, EXT_MID);
 	s->ext_audio_level = stoa_sdp_media_extmap_id(answer, EXT_AUDIO_LEVEL);
 	s->ext_rid = stoa_sdp_media_extmap_id(answer, EXT_RID);
 	s->ext_rrid = stoa_sdp_media_extmap_id(answer, EXT_RRID);
 	s->ext_twcc = stoa_sdp_media_extmap_id(answer, STOA_SDP_EXT_TWCC);
-	stoa_rtp_recv_stats_init(&s->rstats, (uint32_t)s->clock);
+	for (int i = 0; i < s->nrl; i++) {
+		stoa_rtp_recv_stats_init(&s->rl[i].rstats, (uint32_t)s->clock);
+		stoa_nack_gen_init(&s->rl[i].nackgen, NULL);
+	}
 	stoa_rtp_send_stats_init(&s->sstats, (uint32_t)s->clock);
-	stoa_nack_gen_init(&s->nackgen, NULL);
 	stoa_rtx_buffer_cfg rc = { .slots = s->video ? 1024 : 256 };
 	s->rtxbuf = stoa_rtx_buffer_new(&rc);
 	if (old != NULL) {
-		/* A renegotiation keeps what was learned about the same stream. */
-		if (s->remote_ssrc == 0)
-			s->remote_ssrc = old->remote_ssrc;
+		/* A renegotiation keeps what was learned about the same stream
+		 * (and the same layers: same rid, or no rid on either side). */
+		for (int i = 0; i < s->nrl && s->simulcast == old->simulcast; i++) {
+			stoa_pc_rlayer *l = &s->rl[i], *o = &old->rl[i];
+			if (l->ssrc != 0 || g_strcmp0(l->rid, o->rid) != 0)
+				continue;
+			l->ssrc = o->ssrc;
+			if (l->rtx_ssrc == 0)
+				l->rtx_ssrc = o->rtx_ssrc;
+		}
 		s->rtx_seq = old->rtx_seq;
 	}
 	return s;
@@ -318,7 +387,7 @@ static void build_streams(stoa_pc *pc)
 		const stoa_sdp_media *o = i < pc->remote->media->len ? pc->remote->media->pdata[i] : NULL;
 		stoa_pc_stream *s = NULL;
 		if (a->port != 0 && o != NULL && stoa_sdp_media_is_rtp(a))
-			s = stream_from(o, a, (int)i, i < old->len ? old->pdata[i] : NULL);
+			s = stream_from(o, a, (int)i, pc->rid_lmh, i < old->len ? old->pdata[i] : NULL);
 		else if (a->port != 0 && a->type == STOA_SDP_APPLICATION)
 			pc->data_mid = g_strdup(a->mid);
 		g_ptr_array_add(pc->streams, s);

@@ -6,6 +6,12 @@
  * from the mid header extension / payload type on the first packet), RTX is
  * unwrapped back to the original packet (RFC 4588), statistics and the NACK
  * generator are updated, and the packet goes to the owner (the plugin).
+ * A simulcast stream (RFC 8853) receives up to three layers, each on its
+ * own SSRC with its own sequence space, so statistics, NACKs, receiver
+ * report blocks and keyframe requests are kept per layer; a rid-based
+ * layer's SSRC is learned from the rid (or, for its RTX, the repaired-rid)
+ * header extension, and the owner is told the layer (substream) of each
+ * packet.
  * RTCP is read for what the core answers itself — NACKs from the
  * retransmission buffer, SR/RR for statistics and RTT — and handed to the
  * owner when it carries something a plugin decides on (PLI, FIR, REMB).
@@ -93,29 +99,52 @@ static void send_feedback(stoa_pc *pc, stoa_pc_stream *s, const uint8_t *fb, siz
 		stoa__pc_send_rtcp_now(pc, pkt, (size_t)n);
 }
 
+/* The first remote SSRC known for a stream (the lowest layer's when
+ * simulcast), or 0. */
+static uint32_t remote_ssrc(const stoa_pc_stream *s)
+{
+	for (int i = 0; i < s->nrl; i++)
+		if (s->rl[i].ssrc != 0)
+			return s->rl[i].ssrc;
+	return 0;
+}
+
+/* One PLI per layer (each layer is its own encoder), each layer limited on
+ * its own clock, in one compound packet. */
 void stoa__pc_send_pli_now(stoa_pc *pc, int mindex)
 {
 	stoa_pc_stream *s = stream_at(pc, mindex);
-	if (s == NULL || !s->video || s->remote_ssrc == 0)
+	if (s == NULL || !s->video)
 		return;
 	int64_t now = g_get_monotonic_time();
-	if (now - s->last_pli_us < PLI_MIN_INTERVAL_US)
-		return;
-	s->last_pli_us = now;
-	uint8_t fb[16];
-	int n = stoa_rtcp_build_pli(fb, sizeof(fb), s->local_ssrc, s->remote_ssrc);
-	if (n > 0)
-		send_feedback(pc, s, fb, (size_t)n);
+	uint8_t fb[16 * STOA_PC_MAX_LAYERS];
+	size_t len = 0;
+	for (int i = 0; i < s->nrl; i++) {
+		stoa_pc_rlayer *l = &s->rl[i];
+		if (l->ssrc == 0 || now - l->last_pli_us < PLI_MIN_INTERVAL_US)
+			continue;
+		l->last_pli_us = now;
+		int n = stoa_rtcp_build_pli(fb + len, sizeof(fb) - len, s->local_ssrc, l->ssrc);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	if (len > 0)
+		send_feedback(pc, s, fb, len);
 }
 
 void stoa__pc_send_remb_now(stoa_pc *pc, uint32_t bitrate)
 {
 	for (guint i = 0; i < pc->streams->len; i++) {
 		stoa_pc_stream *s = pc->streams->pdata[i];
-		if (s == NULL || !s->video || s->remote_ssrc == 0)
+		uint32_t ssrcs[STOA_PC_MAX_LAYERS];
+		unsigned n_ssrcs = 0;
+		for (int k = 0; s != NULL && k < s->nrl; k++)
+			if (s->rl[k].ssrc != 0)
+				ssrcs[n_ssrcs++] = s->rl[k].ssrc;
+		if (s == NULL || !s->video || n_ssrcs == 0)
 			continue;
 		uint8_t fb[64];
-		int n = stoa_rtcp_build_remb(fb, sizeof(fb), s->local_ssrc, bitrate, &s->remote_ssrc, 1);
+		int n = stoa_rtcp_build_remb(fb, sizeof(fb), s->local_ssrc, bitrate, ssrcs, n_ssrcs);
 		if (n > 0)
 			send_feedback(pc, s, fb, (size_t)n);
 		return;
@@ -124,28 +153,55 @@ void stoa__pc_send_remb_now(stoa_pc *pc, uint32_t bitrate)
 
 /* ---- receiving RTP ---- */
 
-static stoa_pc_stream *stream_for_ssrc(stoa_pc *pc, uint32_t ssrc, bool *rtx)
+/* The stream and layer a remote SSRC belongs to. */
+static stoa_pc_stream *stream_for_ssrc(stoa_pc *pc, uint32_t ssrc, int *layer, bool *rtx)
 {
-	for (guint i = 0; i < pc->streams->len; i++) {
+	for (guint i = 0; ssrc != 0 && i < pc->streams->len; i++) {
 		stoa_pc_stream *s = pc->streams->pdata[i];
-		if (s == NULL)
-			continue;
-		if (s->remote_ssrc == ssrc) {
-			*rtx = false;
-			return s;
-		}
-		if (s->remote_rtx_ssrc != 0 && s->remote_rtx_ssrc == ssrc) {
-			*rtx = true;
-			return s;
+		for (int k = 0; s != NULL && k < s->nrl; k++) {
+			if (s->rl[k].ssrc == ssrc || s->rl[k].rtx_ssrc == ssrc) {
+				*layer = k;
+				*rtx = s->rl[k].rtx_ssrc == ssrc;
+				return s;
+			}
 		}
 	}
 	return NULL;
 }
 
+/* A rid-based simulcast stream's packet from a new SSRC: its rid (media)
+ * or repaired-rid (RTX) header extension names the layer. */
+static int learn_layer(stoa_pc *pc, stoa_pc_stream *s, const uint8_t *buf,
+		       const stoa_rtp_info *info, bool *rtx)
+{
+	const uint8_t *d;
+	size_t dl;
+	*rtx = false;
+	if (s->ext_rid <= 0 || stoa_rtp_ext_find(buf, info, (uint8_t)s->ext_rid, &d, &dl) < 0) {
+		if (s->ext_rrid <= 0 || stoa_rtp_ext_find(buf, info, (uint8_t)s->ext_rrid, &d, &dl) < 0)
+			return -1;
+		*rtx = true;
+	}
+	for (int k = 0; k < s->nrl; k++) {
+		const char *rid = s->rl[k].rid;
+		if (rid == NULL || strlen(rid) != dl || memcmp(rid, d, dl) != 0)
+			continue;
+		if (*rtx)
+			s->rl[k].rtx_ssrc = info->ssrc;
+		else
+			s->rl[k].ssrc = info->ssrc;
+		STOA_LOG_S(STOA_LOG_VERB, pc->session_id, pc->handle_id,
+			   "mid %s: learned %sSSRC %u for rid %s (substream %d)", s->mid,
+			   *rtx ? "RTX " : "", info->ssrc, rid, k);
+		return k;
+	}
+	return -1;
+}
+
 /* A packet from an SSRC the SDP did not name: the mid extension says which
  * stream, else its payload type (when only one stream uses it). */
 static stoa_pc_stream *learn_ssrc(stoa_pc *pc, const uint8_t *buf, const stoa_rtp_info *info,
-				  bool *rtx)
+				  int *layer, bool *rtx)
 {
 	stoa_pc_stream *match = NULL;
 	for (guint i = 0; i < pc->streams->len; i++) {
@@ -166,35 +222,47 @@ static stoa_pc_stream *learn_ssrc(stoa_pc *pc, const uint8_t *buf, const stoa_rt
 	}
 	if (match == NULL)
 		return NULL;
+	if (match->simulcast) {
+		/* SSRC-based layers are all in the SDP; rid-based ones need the rid. */
+		*layer = learn_layer(pc, match, buf, info, rtx);
+		return *layer >= 0 ? match : NULL;
+	}
+	*layer = 0;
 	*rtx = match->rtx_pt >= 0 && info->pt == match->rtx_pt;
 	if (*rtx)
-		match->remote_rtx_ssrc = info->ssrc;
+		match->rl[0].rtx_ssrc = info->ssrc;
 	else
-		match->remote_ssrc = info->ssrc;
+		match->rl[0].ssrc = info->ssrc;
 	STOA_LOG_S(STOA_LOG_VERB, pc->session_id, pc->handle_id, "mid %s: learned %sSSRC %u",
 		   match->mid, *rtx ? "RTX " : "", info->ssrc);
 	return match;
 }
 
-static void note_arrival(stoa_pc *pc, stoa_pc_stream *s, int64_t now)
+static int substream_of(const stoa_pc_stream *s, int layer)
 {
-	s->last_in_us = now;
-	if (!s->receiving) {
-		s->receiving = true;
-		pc->owner->media(pc->ud, s->mid, s->video, true);
+	return s->simulcast ? layer : -1;
+}
+
+static void note_arrival(stoa_pc *pc, stoa_pc_stream *s, int layer, int64_t now)
+{
+	stoa_pc_rlayer *l = &s->rl[layer];
+	l->last_in_us = now;
+	if (!l->receiving) {
+		l->receiving = true;
+		pc->owner->media(pc->ud, s->mid, s->video, substream_of(s, layer), true);
 	}
 }
 
-static void send_nacks(stoa_pc *pc, stoa_pc_stream *s, int64_t now)
+static void send_nacks(stoa_pc *pc, stoa_pc_stream *s, stoa_pc_rlayer *l, int64_t now)
 {
 	uint16_t seqs[MAX_NACKS_PER_TICK];
-	size_t n = stoa_nack_gen_poll(&s->nackgen, now, s->rtt_ms, seqs, G_N_ELEMENTS(seqs));
+	size_t n = stoa_nack_gen_poll(&l->nackgen, now, s->rtt_ms, seqs, G_N_ELEMENTS(seqs));
 	if (n == 0)
 		return;
 	uint8_t fb[STOA_PC_MAX_PACKET / 2];
-	int len = stoa_rtcp_build_nack(fb, sizeof(fb), s->local_ssrc, s->remote_ssrc, seqs, n);
+	int len = stoa_rtcp_build_nack(fb, sizeof(fb), s->local_ssrc, l->ssrc, seqs, n);
 	if (len > 0) {
-		s->nacks_sent += n;
+		l->nacks_sent += n;
 		send_feedback(pc, s, fb, (size_t)len);
 	}
 }
@@ -207,29 +275,32 @@ static void incoming_rtp(stoa_pc *pc, uint8_t *buf, size_t len)
 		return;
 	}
 	bool rtx = false;
-	stoa_pc_stream *s = stream_for_ssrc(pc, info.ssrc, &rtx);
-	if (s == NULL && (s = learn_ssrc(pc, buf, &info, &rtx)) == NULL) {
+	int layer = 0;
+	stoa_pc_stream *s = stream_for_ssrc(pc, info.ssrc, &layer, &rtx);
+	if (s == NULL && (s = learn_ssrc(pc, buf, &info, &layer, &rtx)) == NULL) {
 		STOA_LOG_RATELIMITED(STOA_LOG_VERB, 5, "RTP for unknown SSRC %u dropped", info.ssrc);
 		return;
 	}
+	stoa_pc_rlayer *l = &s->rl[layer];
 	int64_t now = g_get_monotonic_time();
 	if (rtx) {
-		if (stoa_rtx_unwrap_in_place(buf, &len, (uint8_t)s->pt, s->remote_ssrc) < 0)
+		/* A layer's RTX can be learned (repaired-rid) before its media. */
+		if (l->ssrc == 0 || stoa_rtx_unwrap_in_place(buf, &len, (uint8_t)s->pt, l->ssrc) < 0)
 			return; /* a padding-only probe */
 		if (stoa_rtp_parse(buf, len, &info) < 0)
 			return;
-		s->retransmissions_in++;
+		l->retransmissions_in++;
 	} else {
-		stoa_rtp_recv_stats_update(&s->rstats, info.seq, info.ts, len, now);
+		stoa_rtp_recv_stats_update(&l->rstats, info.seq, info.ts, len, now);
 	}
 	if (s->nack) {
-		stoa_nack_gen_received(&s->nackgen, info.seq, rtx, now);
-		if (stoa_nack_gen_missing(&s->nackgen) > 0)
-			send_nacks(pc, s, now);
+		stoa_nack_gen_received(&l->nackgen, info.seq, rtx, now);
+		if (stoa_nack_gen_missing(&l->nackgen) > 0)
+			send_nacks(pc, s, l, now);
 	}
-	s->in_packets++;
-	s->in_bytes += len;
-	note_arrival(pc, s, now);
+	l->in_packets++;
+	l->in_bytes += len;
+	note_arrival(pc, s, layer, now);
 	const uint8_t *tw;
 	size_t twl;
 	uint16_t twseq;
@@ -244,7 +315,8 @@ static void incoming_rtp(stoa_pc *pc, uint8_t *buf, size_t len)
 		vad = (d[0] & 0x80) != 0;
 		level = d[0] & 0x7f;
 	}
-	pc->owner->rtp(pc->ud, s->mindex, s->mid, s->video, buf, len, level, vad);
+	pc->owner->rtp(pc->ud, s->mindex, s->mid, s->video, substream_of(s, layer), buf, len, level,
+		       vad);
 }
 
 /* ---- receiving RTCP ---- */
@@ -314,9 +386,10 @@ static void on_sr(stoa_pc *pc, const stoa_rtcp_hdr *h, int64_t now)
 	if (stoa_rtcp_sr_parse(h, &sr) < 0)
 		return;
 	bool rtx;
-	stoa_pc_stream *s = stream_for_ssrc(pc, sr.info.ssrc, &rtx);
+	int layer = 0;
+	stoa_pc_stream *s = stream_for_ssrc(pc, sr.info.ssrc, &layer, &rtx);
 	if (s != NULL && !rtx)
-		stoa_rtp_recv_stats_on_sr(&s->rstats, &sr.info, now);
+		stoa_rtp_recv_stats_on_sr(&s->rl[layer].rstats, &sr.info, now);
 	on_report_blocks(pc, sr.blocks, sr.rb_count);
 }
 
@@ -389,18 +462,22 @@ void stoa__pc_incoming_srtp(stoa_pc *pc, uint8_t *buf, size_t len, bool rtcp)
 
 static void send_report(stoa_pc *pc, stoa_pc_stream *s, int64_t now)
 {
-	stoa_rtcp_report_block rb;
+	/* One report block per layer we receive (RFC 3550 6.4.2). */
+	stoa_rtcp_report_block rb[STOA_PC_MAX_LAYERS];
 	unsigned nrb = 0;
-	if (s->recv && s->remote_ssrc != 0 && s->in_packets > 0 &&
-	    stoa_rtp_recv_stats_report(&s->rstats, s->remote_ssrc, now, &rb) == 0)
-		nrb = 1;
+	for (int i = 0; s->recv && i < s->nrl; i++) {
+		stoa_pc_rlayer *l = &s->rl[i];
+		if (l->ssrc != 0 && l->in_packets > 0 &&
+		    stoa_rtp_recv_stats_report(&l->rstats, l->ssrc, now, &rb[nrb]) == 0)
+			nrb++;
+	}
 	stoa_rtcp_sender_info si;
 	bool sender = s->out_packets > 0 &&
 		      stoa_rtp_send_stats_sender_info(&s->sstats, s->local_ssrc, now,
 						      stoa_ntp_from_unix_us(g_get_real_time()), &si) == 0;
 	if (!sender && nrb == 0)
 		return;
-	stoa_rtcp_report rep = { .sender = sender ? &si : NULL, .ssrc = s->local_ssrc, .rb = &rb,
+	stoa_rtcp_report rep = { .sender = sender ? &si : NULL, .ssrc = s->local_ssrc, .rb = rb,
 				 .rb_count = nrb, .cname = "stoa", .cname_len = 4 };
 	uint8_t pkt[512];
 	int n = stoa_rtcp_build_compound(pkt, sizeof(pkt), &rep, NULL, 0, false);
@@ -414,13 +491,13 @@ static void send_twcc(stoa_pc *pc)
 	stoa_pc_stream *about = NULL;
 	for (guint i = 0; i < pc->streams->len && about == NULL; i++) {
 		stoa_pc_stream *s = pc->streams->pdata[i];
-		about = s != NULL && s->ext_twcc > 0 && s->remote_ssrc != 0 ? s : NULL;
+		about = s != NULL && s->ext_twcc > 0 && remote_ssrc(s) != 0 ? s : NULL;
 	}
 	if (about == NULL)
 		return;
 	uint8_t fb[STOA_PC_MAX_PACKET - 100];
 	int n;
-	while ((n = stoa_twcc_build(&pc->twcc, about->local_ssrc, about->remote_ssrc, fb, sizeof(fb))) > 0)
+	while ((n = stoa_twcc_build(&pc->twcc, about->local_ssrc, remote_ssrc(about), fb, sizeof(fb))) > 0)
 		send_feedback(pc, about, fb, (size_t)n);
 }
 
@@ -435,16 +512,61 @@ void stoa__pc_tick(stoa_pc *pc, int64_t now, bool report)
 		stoa_pc_stream *s = pc->streams->pdata[i];
 		if (s == NULL)
 			continue;
-		if (s->nack && stoa_nack_gen_missing(&s->nackgen) > 0)
-			send_nacks(pc, s, now);
+		for (int k = 0; s->nack && k < s->nrl; k++)
+			if (stoa_nack_gen_missing(&s->rl[k].nackgen) > 0)
+				send_nacks(pc, s, &s->rl[k], now);
 		if (!report)
 			continue;
 		send_report(pc, s, now);
-		if (s->receiving && no_media > 0 && now - s->last_in_us > (int64_t)no_media * G_USEC_PER_SEC) {
-			s->receiving = false;
-			pc->owner->media(pc->ud, s->mid, s->video, false);
+		for (int k = 0; k < s->nrl; k++) {
+			stoa_pc_rlayer *l = &s->rl[k];
+			if (l->receiving && no_media > 0 &&
+			    now - l->last_in_us > (int64_t)no_media * G_USEC_PER_SEC) {
+				l->receiving = false;
+				pc->owner->media(pc->ud, s->mid, s->video, substream_of(s, k), false);
+			}
 		}
 	}
+}
+
+/* Receive totals over a stream's layers. */
+typedef struct in_totals {
+	uint64_t packets, bytes, nacks, rtx;
+	int64_t lost;
+} in_totals;
+
+static in_totals sum_layers(const stoa_pc_stream *s)
+{
+	in_totals t = { 0 };
+	for (int i = 0; i < s->nrl; i++) {
+		const stoa_pc_rlayer *l = &s->rl[i];
+		t.packets += l->in_packets;
+		t.bytes += l->in_bytes;
+		t.nacks += l->nacks_sent;
+		t.rtx += l->retransmissions_in;
+		t.lost += stoa_rtp_recv_stats_lost(&l->rstats);
+	}
+	return t;
+}
+
+/* Simulcast layers as Janus names them: "ssrc-peer" is substream 0, the
+ * others "ssrc-peer-sim-<n>" and "ssrc-peer-rtx-sim-<n>"; plus the rids. */
+static void add_layers_info(json_t *ssrc, json_t *m, const stoa_pc_stream *s)
+{
+	json_t *rids = json_array();
+	for (int i = 0; i < s->nrl; i++) {
+		const stoa_pc_rlayer *l = &s->rl[i];
+		if (l->rid != NULL)
+			json_array_append_new(rids, json_string(l->rid));
+		if (i == 0)
+			continue;
+		char key[32];
+		g_snprintf(key, sizeof(key), "ssrc-peer-sim-%d", i);
+		json_object_set_new(ssrc, key, json_integer(l->ssrc));
+		g_snprintf(key, sizeof(key), "ssrc-peer-rtx-sim-%d", i);
+		json_object_set_new(ssrc, key, json_integer(l->rtx_ssrc));
+	}
+	json_object_set_new(m, "simulcast", json_pack("{s:i,s:o}", "layers", s->nrl, "rids", rids));
 }
 
 json_t *stoa__pc_streams_info(stoa_pc *pc)
@@ -454,20 +576,23 @@ json_t *stoa__pc_streams_info(stoa_pc *pc)
 		stoa_pc_stream *s = pc->streams->pdata[i];
 		if (s == NULL)
 			continue;
+		in_totals in = sum_layers(s);
 		json_t *m = json_pack(
 			"{s:s,s:i,s:s,s:{s:I,s:I,s:I,s:I},s:{s:b,s:b},s:{s:i,s:i},"
 			"s:{s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I}},s:{s:{s:i,s:I,s:i}}}",
 			"type", s->video ? "video" : "audio", "mindex", s->mindex, "mid", s->mid,
 			"ssrc", "ssrc", (json_int_t)s->local_ssrc, "ssrc-rtx", (json_int_t)s->local_rtx_ssrc,
-			"ssrc-peer", (json_int_t)s->remote_ssrc, "ssrc-peer-rtx", (json_int_t)s->remote_rtx_ssrc,
+			"ssrc-peer", (json_int_t)s->rl[0].ssrc, "ssrc-peer-rtx", (json_int_t)s->rl[0].rtx_ssrc,
 			"direction", "send", s->send, "recv", s->recv,
 			"codecs", "pt", s->pt, "rtx-pt", s->rtx_pt,
-			"stats", "in", "packets", (json_int_t)s->in_packets, "bytes", (json_int_t)s->in_bytes,
-			"nacks", (json_int_t)s->nacks_sent, "retransmissions", (json_int_t)s->retransmissions_in,
+			"stats", "in", "packets", (json_int_t)in.packets, "bytes", (json_int_t)in.bytes,
+			"nacks", (json_int_t)in.nacks, "retransmissions", (json_int_t)in.rtx,
 			"out", "packets", (json_int_t)s->out_packets, "bytes", (json_int_t)s->out_bytes,
 			"nacks", (json_int_t)s->nacks_received, "retransmissions", (json_int_t)s->retransmissions_out,
-			"rtcp", "main", "rtt", (int)s->rtt_ms, "lost", (json_int_t)stoa_rtp_recv_stats_lost(&s->rstats),
-			"jitter-local", (int)stoa_rtp_recv_stats_jitter(&s->rstats));
+			"rtcp", "main", "rtt", (int)s->rtt_ms, "lost", (json_int_t)in.lost,
+			"jitter-local", (int)stoa_rtp_recv_stats_jitter(&s->rl[0].rstats));
+		if (s->simulcast)
+			add_layers_info(json_object_get(m, "ssrc"), m, s);
 		json_object_set_new(m, "do_nacks", json_boolean(s->nack));
 		json_object_set_new(media, s->mid != NULL ? s->mid : "?", m);
 	}

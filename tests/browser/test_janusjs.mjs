@@ -3,18 +3,8 @@
 // unchanged, in headless Chromium against Stoa, over WebSocket and over HTTP
 // long poll. Prints TAP for automake's tap-driver.
 //
-// Environment (set by `make check`):
-//   STOA_BIN      the stoa binary
-//   STOA_PLUGINS  the plugins folder (plugins/.libs in a build tree)
-//   STOA_HTML     the html folder to serve (copied, with the test page added)
-//   STOA_CHROMIUM optional, default /usr/bin/chromium (Debian package)
-//   STOA_KEEP_TMP optional: keep the temporary folder (html copy, stoa.log);
-//                 it is always kept when a test fails
-//
-// Needs `cd tests && npm install` (playwright-core, janus-gateway,
-// webrtc-adapter; nothing downloads a browser). Must run in a private network
-// namespace with only loopback (tests/ns-run, or `unshare -n`): the test skips
-// itself when it sees a non-loopback address.
+// Environment, npm packages and network namespace: see lib.mjs (shared
+// with the other browser tests).
 //
 // The page is served by Stoa's own HTTP server from a temporary copy of the
 // html folder, so it has the same origin as /janus. Node drives the page step
@@ -22,37 +12,17 @@
 // frames and HTTP requests janus.js makes, and checks the server's view with
 // the Admin API on 127.0.0.1:7088.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const NODE_MODULES = path.join(HERE, '..', 'node_modules');
-const CHROMIUM = process.env.STOA_CHROMIUM || '/usr/bin/chromium';
+import {
+	ORIGIN, WS_PORT, createTap, sleep, withTimeout, errText, admin, preflight, bundleVersions,
+	makeTempSite, launchChromium, Stoa, watchdog,
+} from './lib.mjs';
 
-const HTTP_PORT = 8088;
-const WS_PORT = 8188;
-const ADMIN_PORT = 7088;
-const ORIGIN = `http://localhost:${HTTP_PORT}`;
-const ADMIN_URL = `http://127.0.0.1:${ADMIN_PORT}/admin`;
 const PAGE_NAME = 'stoa-test-janusjs.html';
 const TOTAL_BUDGET_MS = 85000;   // whole test; the watchdog fails what is left
 const IDLE_CHECK_MS = 6000;      // session must still work this long after create
-
-const CHROMIUM_ARGS = [
-	'--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-	'--disable-background-networking', '--disable-component-update', '--disable-sync',
-	'--no-proxy-server',
-	'--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-	'--allow-loopback-in-peer-connection',
-	'--disable-features=WebRtcHideLocalIpsWithMdns',
-	'--autoplay-policy=no-user-gesture-required', '--mute-audio',
-	'--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-	'--disable-backgrounding-occluded-windows',
-];
 
 // ------------------------------------------------------------------ TAP
 const TRANSPORTS = [
@@ -83,106 +53,8 @@ for (const t of TRANSPORTS)
 PLAN.push('stoa exits with status 0 within 5 s of SIGINT');
 PLAN.push('stoa log has no sanitizer reports');
 
-let nextTest = 0;
-let failed = 0;
-function out(line) { process.stdout.write(line + '\n'); }
-function diag(lines) {
-	for (const l of [].concat(lines))
-		for (const s of String(l).replace(/\x1b\[[0-9;]*m/g, '').split('\n'))
-			out('# ' + s);
-}
-function emit(idx, pass, lines) {
-	out(`${pass ? 'ok' : 'not ok'} ${idx + 1} - ${PLAN[idx]}`);
-	if (!pass) failed++;
-	if (lines && lines.length) diag(lines);
-}
-function report(name, pass, lines = []) {
-	const idx = PLAN.indexOf(name);
-	if (idx < 0) throw new Error('unknown test ' + name);
-	if (idx < nextTest) { diag([`(late result for "${name}": ${pass})`, ...lines]); return; }
-	while (nextTest < idx) emit(nextTest++, false, ['not run']);
-	emit(idx, pass, lines);
-	nextTest = idx + 1;
-}
-function finishPlan(reason) {
-	while (nextTest < PLAN.length) emit(nextTest++, false, [`not run: ${reason}`]);
-}
-
-// ------------------------------------------------------------------ helpers
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function withTimeout(p, ms, what) {
-	let t;
-	return Promise.race([
-		p,
-		new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`${what}: timed out after ${ms} ms`)), ms); }),
-	]).finally(() => clearTimeout(t));
-}
-function errText(e) { return e && e.message ? e.message : String(e); }
-
-function portOpen(port) {
-	return new Promise((resolve) => {
-		const s = net.connect({ host: '127.0.0.1', port });
-		s.once('connect', () => { s.destroy(); resolve(true); });
-		s.once('error', () => { s.destroy(); resolve(false); });
-		s.setTimeout(500, () => { s.destroy(); resolve(false); });
-	});
-}
-
-async function admin(body, sessionId, handleId) {
-	let url = ADMIN_URL;
-	if (sessionId) url += '/' + sessionId;
-	if (handleId) url += '/' + handleId;
-	const req = { transaction: 'admin-' + Math.random().toString(36).slice(2, 10), ...body };
-	const res = await fetch(url, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify(req),
-		signal: AbortSignal.timeout(5000),
-	});
-	const text = await res.text();
-	let json;
-	try { json = JSON.parse(text); } catch { throw new Error(`POST ${url} ${JSON.stringify(req)}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`); }
-	return { req, url, status: res.status, json };
-}
-
-function onlyLoopback() {
-	const bad = [];
-	for (const [name, addrs] of Object.entries(os.networkInterfaces()))
-		for (const a of addrs || [])
-			// 127/8, ::1, and IPv6 link-local (tests/ns-run's ifb device gets one;
-			// it reaches nothing)
-			if (!(a.family === 'IPv4' ? a.address.startsWith('127.') : (a.address === '::1' || /^fe[89ab]/i.test(a.address))))
-				bad.push(`${name} ${a.address}`);
-	return bad;
-}
-
-function firstExisting(base, candidates) {
-	for (const c of candidates) {
-		const p = path.join(base, c);
-		if (fs.existsSync(p)) return p;
-	}
-	return null;
-}
-
-// The browser bundles: janus-gateway's package.json "main" is the ES module
-// build (npm/dist/janus.es.js); webrtc-adapter ships a browserified UMD build
-// in out/adapter.js that sets window.adapter.
-function findBundles() {
-	const jg = path.join(NODE_MODULES, 'janus-gateway');
-	const wa = path.join(NODE_MODULES, 'webrtc-adapter');
-	let janusMain = null;
-	try {
-		const pj = JSON.parse(fs.readFileSync(path.join(jg, 'package.json'), 'utf8'));
-		if (pj.main && /\.es\.m?js$/.test(pj.main)) janusMain = pj.main;
-	} catch { /* reported below */ }
-	const janus = firstExisting(jg, [janusMain, 'npm/dist/janus.es.js'].filter(Boolean));
-	const adapter = firstExisting(wa, ['out/adapter.js']);
-	const versions = {};
-	for (const [k, d] of [['janus-gateway', jg], ['webrtc-adapter', wa], ['playwright-core', path.join(NODE_MODULES, 'playwright-core')]]) {
-		try { versions[k] = JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')).version; } catch { versions[k] = null; }
-	}
-	return { janus, adapter, versions };
-}
+const tap = createTap(PLAN);
+const { report, diag, finishPlan } = tap;
 
 // ------------------------------------------------------------------ the page
 // A plain page with a module script. Node calls window.stoaTest.* through
@@ -554,7 +426,7 @@ async function runTransport(browser, t, ctx) {
 		tFailed = true;
 		diag([`${t.key}: unexpected: ${e && e.stack ? e.stack : e}`]);
 	} finally {
-		if (tFailed || nextTest < PLAN.indexOf(name('clean')) + 1) {
+		if (tFailed || tap.nextTest < PLAN.indexOf(name('clean')) + 1) {
 			ctx.anyFailure = true;
 			diag([`${t.key}: wire notes:`, ...wire.notes]);
 			diag([`${t.key}: browser console (last 60 lines):`, ...consoleLines.slice(-60)]);
@@ -565,85 +437,41 @@ async function runTransport(browser, t, ctx) {
 
 // ------------------------------------------------------------------ main
 async function main() {
-	const bin = process.env.STOA_BIN, plugins = process.env.STOA_PLUGINS, html = process.env.STOA_HTML;
-	if (!bin || !plugins || !html) {
-		out('Bail out! STOA_BIN, STOA_PLUGINS and STOA_HTML must be set (make check sets them)');
-		process.exit(99);
-	}
-	const bad = onlyLoopback();
-	if (bad.length) {
-		out(`1..0 # SKIP not in a private network namespace (non-loopback addresses: ${bad.join(', ')}); run it through tests/ns-run or unshare -n`);
-		return 0;
-	}
-	const bundles = findBundles();
-	let playwright = null;
-	try { playwright = await import(pathToFileURL(path.join(NODE_MODULES, 'playwright-core', 'index.mjs')).href); } catch { /* below */ }
-	if (!playwright || !bundles.janus || !bundles.adapter) {
-		out(`1..0 # SKIP npm packages missing under ${NODE_MODULES}: run \`cd tests && npm install\``);
-		return 0;
-	}
-	if (!fs.existsSync(CHROMIUM)) {
-		out(`1..0 # SKIP ${CHROMIUM} not found (apt-get install chromium)`);
-		return 0;
-	}
+	const env = await preflight();
+	if (!env) return 0;
 
-	out(`1..${PLAN.length}`);
-	diag([`janus-gateway ${bundles.versions['janus-gateway']} (${path.relative(NODE_MODULES, bundles.janus)}), webrtc-adapter ${bundles.versions['webrtc-adapter']}, playwright-core ${bundles.versions['playwright-core']}`]);
+	tap.header();
+	diag([bundleVersions(env.bundles)]);
 
-	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stoa-janusjs-'));
-	const confDir = path.join(tmp, 'conf');
-	const htmlDir = path.join(tmp, 'html');
+	const { tmp, confDir, htmlDir } = makeTempSite('stoa-janusjs-', env, { [PAGE_NAME]: TEST_PAGE });
 	const logFile = path.join(tmp, 'stoa.log');
-	fs.mkdirSync(confDir);
-	fs.cpSync(html, htmlDir, { recursive: true, dereference: true });
-	fs.copyFileSync(bundles.janus, path.join(htmlDir, 'janus.es.js'));
-	fs.copyFileSync(bundles.adapter, path.join(htmlDir, 'adapter.js'));
-	fs.writeFileSync(path.join(htmlDir, PAGE_NAME), TEST_PAGE);
-
 	const ctx = { anyFailure: false };
-	let stoa = null, stoaExit = null, browser = null, finished = false;
-	const logFd = fs.openSync(logFile, 'w');
-	const logTail = (n) => { try { return fs.readFileSync(logFile, 'utf8').split('\n').slice(-n); } catch { return []; } };
+	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir, htmlDir, logFile });
+	let browser = null;
 
 	const closeBrowser = async () => {
 		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
 	};
 	const cleanup = async () => {
 		await closeBrowser();
-		if (stoa && !stoaExit) { try { stoa.kill('SIGKILL'); } catch { /* gone */ } }
+		stoa.kill();
 	};
 
-	// Watchdog: whatever hangs, the plan gets finished and everything dies.
-	const watchdog = setTimeout(async () => {
-		if (finished) return;
-		diag([`watchdog: test exceeded ${TOTAL_BUDGET_MS / 1000} s`]);
-		finishPlan('watchdog expired');
-		diag(['stoa log (last 40 lines):', ...logTail(40)]);
+	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
+		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
 		await cleanup();
-		process.exit(1);
-	}, TOTAL_BUDGET_MS);
+	});
 
 	try {
 		// ---- server
-		const args = ['-P', plugins, '-F', confDir, '--html-folder', htmlDir, '-o', '-D'];
-		diag([`starting ${bin} ${args.join(' ')}`]);
-		stoa = spawn(bin, args, { stdio: ['ignore', logFd, logFd] });
-		const exited = new Promise((resolve) => stoa.on('exit', (code, signal) => { stoaExit = { code, signal }; resolve(stoaExit); }));
-		stoa.on('error', (e) => { stoaExit = { code: null, signal: null, error: e }; });
-		let up = false;
-		const deadline = Date.now() + 10000;
-		while (Date.now() < deadline && !stoaExit) {
-			const st = await Promise.all([HTTP_PORT, WS_PORT, ADMIN_PORT].map(portOpen));
-			if (st.every(Boolean)) { up = true; break; }
-			await sleep(100);
-		}
-		report(PLAN[0], up, up ? [] : [stoaExit ? `stoa exited early: ${JSON.stringify(stoaExit)}` : 'ports not open after 10 s']);
+		diag([`starting ${stoa.describe()}`]);
+		const up = await stoa.start();
+		report(PLAN[0], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s']);
 		if (!up) throw new Error('server did not start');
 
 		// ---- browser
-		const { chromium } = playwright;
 		try {
-			browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30000 });
+			browser = await launchChromium(env.playwright);
 			report(PLAN[1], true, [`chromium ${browser.version()}`]);
 		} catch (e) {
 			report(PLAN[1], false, [errText(e)]);
@@ -656,33 +484,28 @@ async function main() {
 		await closeBrowser();   // the browser goes first, so no connection is left open
 
 		// ---- stop the server
-		stoa.kill('SIGINT');
-		const r = await withTimeout(exited, 5000, 'stoa exit').catch(() => null);
+		const r = await stoa.stop();
 		if (r && r.code === 0 && r.signal === null) report(PLAN[PLAN.length - 2], true);
 		else {
 			ctx.anyFailure = true;
 			report(PLAN[PLAN.length - 2], false, [r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
-			if (!r) { stoa.kill('SIGKILL'); await withTimeout(exited, 5000, 'stoa kill').catch(() => {}); }
 		}
 	} catch (e) {
 		ctx.anyFailure = true;
 		diag([`aborted: ${errText(e)}`]);
 	} finally {
 		await cleanup();
-		if (stoa && !stoaExit) await sleep(200);
-		fs.closeSync(logFd);
+		if (stoa.alive()) await sleep(200);
 	}
 
-	const log = fs.readFileSync(logFile, 'utf8');
-	const san = log.split('\n').filter((l) => /AddressSanitizer|LeakSanitizer|runtime error:/.test(l));
-	if (nextTest === PLAN.length - 1) report(PLAN[PLAN.length - 1], san.length === 0, san.slice(0, 20));
+	const san = stoa.sanitizerLines();
+	if (tap.nextTest === PLAN.length - 1) report(PLAN[PLAN.length - 1], san.length === 0, san.slice(0, 20));
 	finishPlan('aborted earlier');
-	finished = true;
-	clearTimeout(watchdog);
-	if (failed || ctx.anyFailure) diag(['stoa log (last 60 lines):', ...log.split('\n').slice(-60)]);
-	if (!failed && !process.env.STOA_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+	dog.cancel();
+	if (tap.failed || ctx.anyFailure) diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
+	if (!tap.failed && !process.env.STOA_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
 	else diag([`temporary files kept in ${tmp}`]);
-	return failed ? 1 : 0;
+	return tap.failed ? 1 : 0;
 }
 
 main().then((code) => process.exit(code), (e) => {

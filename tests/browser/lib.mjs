@@ -1,0 +1,291 @@
+// lib.mjs: what the browser tests share. A TAP producer with a fixed plan,
+// the Chromium launcher (Debian chromium through playwright-core), the stoa
+// process (start, wait for its ports, SIGINT, exit status, sanitizer lines),
+// the temporary html folder served by Stoa, the Admin API client, and the
+// checks that decide whether a test can run here at all.
+//
+// Environment (set by `make check`):
+//   STOA_BIN      the stoa binary
+//   STOA_PLUGINS  the plugins folder (plugins/.libs in a build tree)
+//   STOA_HTML     the html folder to serve (copied, with the test page added)
+//   STOA_CHROMIUM optional, default /usr/bin/chromium (Debian package)
+//   STOA_KEEP_TMP optional: keep the temporary folder (html copy, stoa.log);
+//                 it is always kept when a test fails
+//
+// Needs `cd tests && npm install` (playwright-core, janus-gateway,
+// webrtc-adapter; nothing downloads a browser). Tests must run in a private
+// network namespace with only loopback (tests/ns-run, or `unshare -n`):
+// preflight() makes them skip themselves when they see another address.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const NODE_MODULES = path.join(HERE, '..', 'node_modules');
+export const CHROMIUM = process.env.STOA_CHROMIUM || '/usr/bin/chromium';
+
+export const HTTP_PORT = 8088;
+export const WS_PORT = 8188;
+export const ADMIN_PORT = 7088;
+export const ORIGIN = `http://localhost:${HTTP_PORT}`;
+export const WS_URL = `ws://localhost:${WS_PORT}`;
+export const ADMIN_URL = `http://127.0.0.1:${ADMIN_PORT}/admin`;
+
+// docs/testing.md and /work/shared/TESTING.md: what Chromium needs to do
+// WebRTC in a namespace that has nothing but loopback.
+export const CHROMIUM_ARGS = [
+	'--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+	'--disable-background-networking', '--disable-component-update', '--disable-sync',
+	'--no-proxy-server',
+	'--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+	'--allow-loopback-in-peer-connection',
+	'--disable-features=WebRtcHideLocalIpsWithMdns',
+	'--autoplay-policy=no-user-gesture-required', '--mute-audio',
+	'--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+	'--disable-backgrounding-occluded-windows',
+];
+
+export const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|runtime error:/;
+
+// ------------------------------------------------------------------ TAP
+// A fixed plan of test names. report() may skip ahead (what was skipped is
+// "not ok ... not run"); finishPlan() fails whatever is left.
+export function createTap(plan) {
+	const tap = {
+		plan,
+		nextTest: 0,
+		failed: 0,
+		out(line) { process.stdout.write(line + '\n'); },
+		diag(lines) {
+			for (const l of [].concat(lines))
+				for (const s of String(l).replace(/\x1b\[[0-9;]*m/g, '').split('\n'))
+					tap.out('# ' + s);
+		},
+		emit(idx, pass, lines) {
+			tap.out(`${pass ? 'ok' : 'not ok'} ${idx + 1} - ${plan[idx]}`);
+			if (!pass) tap.failed++;
+			if (lines && lines.length) tap.diag(lines);
+		},
+		report(name, pass, lines = []) {
+			const idx = plan.indexOf(name);
+			if (idx < 0) throw new Error('unknown test ' + name);
+			if (idx < tap.nextTest) { tap.diag([`(late result for "${name}": ${pass})`, ...lines]); return; }
+			while (tap.nextTest < idx) tap.emit(tap.nextTest++, false, ['not run']);
+			tap.emit(idx, pass, lines);
+			tap.nextTest = idx + 1;
+		},
+		finishPlan(reason) {
+			while (tap.nextTest < plan.length) tap.emit(tap.nextTest++, false, [`not run: ${reason}`]);
+		},
+		header() { tap.out(`1..${plan.length}`); },
+	};
+	return tap;
+}
+
+// ------------------------------------------------------------------ helpers
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function withTimeout(p, ms, what) {
+	let t;
+	return Promise.race([
+		p,
+		new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`${what}: timed out after ${ms} ms`)), ms); }),
+	]).finally(() => clearTimeout(t));
+}
+
+export function errText(e) { return e && e.message ? e.message : String(e); }
+
+export function portOpen(port) {
+	return new Promise((resolve) => {
+		const s = net.connect({ host: '127.0.0.1', port });
+		s.once('connect', () => { s.destroy(); resolve(true); });
+		s.once('error', () => { s.destroy(); resolve(false); });
+		s.setTimeout(500, () => { s.destroy(); resolve(false); });
+	});
+}
+
+// One Admin API request over HTTP; returns { req, url, status, json }.
+export async function admin(body, sessionId, handleId) {
+	let url = ADMIN_URL;
+	if (sessionId) url += '/' + sessionId;
+	if (handleId) url += '/' + handleId;
+	const req = { transaction: 'admin-' + Math.random().toString(36).slice(2, 10), ...body };
+	const res = await fetch(url, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify(req),
+		signal: AbortSignal.timeout(5000),
+	});
+	const text = await res.text();
+	let json;
+	try { json = JSON.parse(text); } catch { throw new Error(`POST ${url} ${JSON.stringify(req)}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`); }
+	return { req, url, status: res.status, json };
+}
+
+export function onlyLoopback() {
+	const bad = [];
+	for (const [name, addrs] of Object.entries(os.networkInterfaces()))
+		for (const a of addrs || [])
+			// 127/8, ::1, and IPv6 link-local (tests/ns-run's ifb device gets one;
+			// it reaches nothing)
+			if (!(a.family === 'IPv4' ? a.address.startsWith('127.') : (a.address === '::1' || /^fe[89ab]/i.test(a.address))))
+				bad.push(`${name} ${a.address}`);
+	return bad;
+}
+
+function firstExisting(base, candidates) {
+	for (const c of candidates) {
+		const p = path.join(base, c);
+		if (fs.existsSync(p)) return p;
+	}
+	return null;
+}
+
+// The browser bundles: janus-gateway's package.json "main" is the ES module
+// build (npm/dist/janus.es.js); webrtc-adapter ships a browserified UMD build
+// in out/adapter.js that sets window.adapter.
+export function findBundles() {
+	const jg = path.join(NODE_MODULES, 'janus-gateway');
+	const wa = path.join(NODE_MODULES, 'webrtc-adapter');
+	let janusMain = null;
+	try {
+		const pj = JSON.parse(fs.readFileSync(path.join(jg, 'package.json'), 'utf8'));
+		if (pj.main && /\.es\.m?js$/.test(pj.main)) janusMain = pj.main;
+	} catch { /* reported by the caller */ }
+	const janus = firstExisting(jg, [janusMain, 'npm/dist/janus.es.js'].filter(Boolean));
+	const adapter = firstExisting(wa, ['out/adapter.js']);
+	const versions = {};
+	for (const [k, d] of [['janus-gateway', jg], ['webrtc-adapter', wa], ['playwright-core', path.join(NODE_MODULES, 'playwright-core')]]) {
+		try { versions[k] = JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')).version; } catch { versions[k] = null; }
+	}
+	return { janus, adapter, versions };
+}
+
+// Whether the test can run here. Prints "Bail out!" (and exits 99) or a
+// "1..0 # SKIP" line and returns null; otherwise returns what the test needs.
+export async function preflight() {
+	const bin = process.env.STOA_BIN, plugins = process.env.STOA_PLUGINS, html = process.env.STOA_HTML;
+	const out = (l) => process.stdout.write(l + '\n');
+	if (!bin || !plugins || !html) {
+		out('Bail out! STOA_BIN, STOA_PLUGINS and STOA_HTML must be set (make check sets them)');
+		process.exit(99);
+	}
+	const bad = onlyLoopback();
+	if (bad.length) {
+		out(`1..0 # SKIP not in a private network namespace (non-loopback addresses: ${bad.join(', ')}); run it through tests/ns-run or unshare -n`);
+		return null;
+	}
+	const bundles = findBundles();
+	let playwright = null;
+	try { playwright = await import(pathToFileURL(path.join(NODE_MODULES, 'playwright-core', 'index.mjs')).href); } catch { /* below */ }
+	if (!playwright || !bundles.janus || !bundles.adapter) {
+		out(`1..0 # SKIP npm packages missing under ${NODE_MODULES}: run \`cd tests && npm install\``);
+		return null;
+	}
+	if (!fs.existsSync(CHROMIUM)) {
+		out(`1..0 # SKIP ${CHROMIUM} not found (apt-get install chromium)`);
+		return null;
+	}
+	return { bin, plugins, html, bundles, playwright };
+}
+
+export function bundleVersions(bundles) {
+	return `janus-gateway ${bundles.versions['janus-gateway']} (${path.relative(NODE_MODULES, bundles.janus)}), webrtc-adapter ${bundles.versions['webrtc-adapter']}, playwright-core ${bundles.versions['playwright-core']}`;
+}
+
+// A temporary folder: conf/ (empty: embedded defaults), html/ (a copy of
+// STOA_HTML plus janus.es.js, adapter.js and the given pages).
+export function makeTempSite(prefix, env, pages) {
+	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+	const confDir = path.join(tmp, 'conf');
+	const htmlDir = path.join(tmp, 'html');
+	fs.mkdirSync(confDir);
+	fs.cpSync(env.html, htmlDir, { recursive: true, dereference: true });
+	fs.copyFileSync(env.bundles.janus, path.join(htmlDir, 'janus.es.js'));
+	fs.copyFileSync(env.bundles.adapter, path.join(htmlDir, 'adapter.js'));
+	for (const [name, text] of Object.entries(pages || {}))
+		fs.writeFileSync(path.join(htmlDir, name), text);
+	return { tmp, confDir, htmlDir };
+}
+
+export async function launchChromium(playwright, extraArgs = []) {
+	return playwright.chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs], timeout: 30000 });
+}
+
+// ------------------------------------------------------------------ stoa
+// One stoa process, its output in logFile (appended, so several runs can
+// share one log and one sanitizer check).
+export class Stoa {
+	constructor({ bin, plugins, confDir, htmlDir, logFile, args = [], env = {} }) {
+		this.bin = bin;
+		this.args = ['-P', plugins, '-F', confDir, '--html-folder', htmlDir, '-o', '-D', ...args];
+		this.env = env;
+		this.logFile = logFile;
+		this.proc = null;
+		this.exit = null;
+		this.logStart = 0;
+	}
+
+	describe() {
+		const envs = Object.entries(this.env).map(([k, v]) => `${k}=${v} `).join('');
+		return `${envs}${this.bin} ${this.args.join(' ')}`;
+	}
+
+	// Resolves true once the ports accept connections, false if stoa exited
+	// or the ports stayed closed for timeoutMs.
+	async start(ports = [HTTP_PORT, WS_PORT, ADMIN_PORT], timeoutMs = 10000) {
+		try { this.logStart = fs.statSync(this.logFile).size; } catch { this.logStart = 0; }
+		const fd = fs.openSync(this.logFile, 'a');
+		this.proc = spawn(this.bin, this.args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...this.env } });
+		fs.closeSync(fd);
+		this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => { this.exit = { code, signal }; resolve(this.exit); }));
+		this.proc.on('error', (e) => { this.exit = { code: null, signal: null, error: String(e) }; });
+		const deadline = Date.now() + timeoutMs;
+		while (Date.now() < deadline && !this.exit) {
+			const st = await Promise.all(ports.map(portOpen));
+			if (st.every(Boolean)) return true;
+			await sleep(100);
+		}
+		return false;
+	}
+
+	alive() { return this.proc !== null && this.exit === null; }
+
+	// SIGINT and wait; returns the exit ({code, signal}) or null (then killed).
+	async stop(timeoutMs = 5000) {
+		if (!this.proc) return null;
+		if (this.exit) return this.exit;
+		this.proc.kill('SIGINT');
+		const r = await withTimeout(this.exited, timeoutMs, 'stoa exit').catch(() => null);
+		if (!r) this.kill();
+		return r;
+	}
+
+	kill() {
+		if (this.proc && !this.exit) { try { this.proc.kill('SIGKILL'); } catch { /* gone */ } }
+	}
+
+	log() {
+		try { return fs.readFileSync(this.logFile, 'utf8').slice(this.logStart); } catch { return ''; }
+	}
+
+	logTail(n) { return this.log().split('\n').slice(-n); }
+
+	sanitizerLines() { return this.log().split('\n').filter((l) => SANITIZER_RE.test(l)); }
+}
+
+// ------------------------------------------------------------------ watchdog
+// Whatever hangs, the plan gets finished and the process exits 1.
+export function watchdog(ms, tap, onExpire) {
+	const t = setTimeout(async () => {
+		tap.diag([`watchdog: test exceeded ${ms / 1000} s`]);
+		tap.finishPlan('watchdog expired');
+		try { await withTimeout(Promise.resolve(onExpire()), 15000, 'cleanup'); } catch { /* exiting anyway */ }
+		process.exit(1);
+	}, ms);
+	return { cancel: () => clearTimeout(t) };
+}
