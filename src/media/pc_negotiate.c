@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "media/ice/turn_rest.h"
 #include "media/pc_internal.h"
 #include "media/rtp/rtx_buffer.h"
 
@@ -371,6 +372,18 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *offer, const stoa_sdp_m
 				l->rtx_ssrc = o->rtx_ssrc;
 		}
 		s->rtx_seq = old->rtx_seq;
+		if (old->local_ssrc == s->local_ssrc) {
+			/* Same outgoing stream: its statistics and the packets the
+			 * peer may still NACK carry over. */
+			stoa_rtx_buffer *fresh = s->rtxbuf;
+			s->rtxbuf = old->rtxbuf;
+			old->rtxbuf = fresh;
+			s->sstats = old->sstats;
+			s->out_packets = old->out_packets;
+			s->out_bytes = old->out_bytes;
+			s->nacks_received = old->nacks_received;
+			s->retransmissions_out = old->retransmissions_out;
+		}
 	}
 	return s;
 }
@@ -393,6 +406,46 @@ static void build_streams(stoa_pc *pc)
 		g_ptr_array_add(pc->streams, s);
 	}
 	g_ptr_array_unref(old);
+}
+
+static uint32_t map_ssrc(uint32_t ssrc, uint32_t from_media, uint32_t from_rtx, uint32_t to_media,
+			 uint32_t to_rtx)
+{
+	if (ssrc == from_media && to_media != 0)
+		return to_media;
+	if (ssrc == from_rtx && from_rtx != 0 && to_rtx != 0)
+		return to_rtx;
+	return ssrc;
+}
+
+/* A renegotiation (an ICE restart, a direction change) must not change the
+ * SSRCs we send with: the peer would see a new stream, reset its decoder
+ * and ask for a keyframe. The answer builder picks fresh ones, so the
+ * previous answer's are put back, m-line by m-line (by mid). */
+static void keep_local_ssrcs(const stoa_sdp *old, stoa_sdp *answer)
+{
+	for (guint i = 0; i < answer->media->len; i++) {
+		stoa_sdp_media *m = answer->media->pdata[i];
+		const stoa_sdp_media *o = m->mid != NULL ? stoa_sdp_media_by_mid(old, m->mid) : NULL;
+		if (o == NULL || m->ssrcs == NULL || m->ssrcs->len == 0)
+			continue;
+		uint32_t om, orx, nm, nrx;
+		media_ssrcs(o, &om, &orx);
+		media_ssrcs(m, &nm, &nrx);
+		if (om == 0)
+			continue;
+		for (guint k = 0; k < m->ssrcs->len; k++) {
+			stoa_sdp_ssrc *x = m->ssrcs->pdata[k];
+			x->ssrc = map_ssrc(x->ssrc, nm, nrx, om, orx);
+		}
+		for (guint k = 0; m->ssrc_groups != NULL && k < m->ssrc_groups->len; k++) {
+			stoa_sdp_ssrc_group *g = m->ssrc_groups->pdata[k];
+			for (guint j = 0; j < g->ssrcs->len; j++) {
+				uint32_t *v = &g_array_index(g->ssrcs, uint32_t, j);
+				*v = map_ssrc(*v, nm, nrx, om, orx);
+			}
+		}
+	}
 }
 
 static char **split_codecs(json_t *prefs, const char *key, const char *dflt)
@@ -454,8 +507,10 @@ char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen
 	g_ptr_array_unref(cands);
 	if (answer == NULL)
 		return NULL;
-	if (pc->local != NULL)
+	if (pc->local != NULL) {
+		keep_local_ssrcs(pc->local, answer);
 		stoa_sdp_free(pc->local);
+	}
 	pc->local = answer;
 	build_streams(pc);
 	char *text = stoa_sdp_write(answer);
@@ -474,7 +529,9 @@ static void answer_on_loop(gpointer p)
 
 char *stoa_pc_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen)
 {
-	gint64 end = g_get_monotonic_time() + GATHER_WAIT_US;
+	/* With the TURN REST API, gathering starts only once it answered. */
+	gint64 end = g_get_monotonic_time() + GATHER_WAIT_US +
+		     (stoa_turn_rest_enabled() ? (gint64)stoa_turn_rest_timeout() * G_USEC_PER_SEC : 0);
 	g_mutex_lock(&pc->lock);
 	while (!pc->gathered && !pc->closed_flag && g_cond_wait_until(&pc->cond, &pc->lock, end))
 		;

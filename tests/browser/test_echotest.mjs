@@ -79,7 +79,7 @@ function steps(run) {
 		['admin', `Admin API handle_info: dtls-state connected, srtp-profile ${run.profile}, audio and video stats in/out packets > 0`],
 	];
 	if (run.restart)
-		s.push(['restart', 'ICE restart (createOffer iceRestart:true): new ufrags both ways, frames keep coming, pair still connected']);
+		s.push(['restart', 'ICE restart (createOffer iceRestart:true): new ufrags both ways, same SSRCs, frames keep coming, pair still connected']);
 	if (run.bwe)
 		s.push(['bwe', `${BWE_AFTER_MS / 1000} s into the call Chromium still sends: availableOutgoingBitrate >= ${BWE_MIN / 1000} kbps, video >= ${BWE_MIN_FPS} fps, not bandwidth-limited`]);
 	s.push(
@@ -534,6 +534,10 @@ async function runOne(env, browser, run, site, ctx) {
 				const ssrcs = (sdp) => [...new Set((sdp || '').split('\n').filter((l) => /^a=ssrc:/.test(l)).map((l) => l.split(' ')[0].slice(7)))].join(',');
 				lines.push(`server: ice ${w.ice && w.ice.state}, dtls ${w.dtls && w.dtls['dtls-state']}`,
 					`Stoa's SSRCs: first answer ${ssrcs(first.answer)}, restart answer ${ssrcs(r.answer)}`);
+				// A renegotiation must keep the streams we send: new SSRCs would
+				// make Chromium start a new inbound stream and wait for a keyframe.
+				if (!ssrcs(first.answer) || ssrcs(first.answer) !== ssrcs(r.answer))
+					problems.push(`Stoa's SSRCs changed across the restart (${ssrcs(first.answer)} -> ${ssrcs(r.answer)})`);
 				const detail = [
 					'server media: ' + Object.values(w.media || {}).map((x) => `${x.type}/${x.mid} in ${x.stats && x.stats.in.packets} out ${x.stats && x.stats.out.packets} ssrc ${JSON.stringify(x.ssrc)}`).join(', '),
 					`Chromium inbound video before ${JSON.stringify(before.video)}, after ${JSON.stringify(after && after.video)}`,
