@@ -30,6 +30,13 @@ enum {
 	OPT_HTML_FOLDER,
 	OPT_LOG_JSON,
 	OPT_ADMIN_SECRET,
+	OPT_TURN_SERVER,
+	OPT_TURN_PORT,
+	OPT_TURN_TYPE,
+	OPT_TURN_USER,
+	OPT_TURN_PWD,
+	OPT_TURN_REST_API,
+	OPT_TURN_REST_API_KEY,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +69,13 @@ static const struct option long_options[] = {
 	{ "html-folder", required_argument, NULL, OPT_HTML_FOLDER },
 	{ "log-json", no_argument, NULL, OPT_LOG_JSON },
 	{ "admin-secret", required_argument, NULL, OPT_ADMIN_SECRET },
+	{ "turn-server", required_argument, NULL, OPT_TURN_SERVER },
+	{ "turn-port", required_argument, NULL, OPT_TURN_PORT },
+	{ "turn-type", required_argument, NULL, OPT_TURN_TYPE },
+	{ "turn-user", required_argument, NULL, OPT_TURN_USER },
+	{ "turn-pwd", required_argument, NULL, OPT_TURN_PWD },
+	{ "turn-rest-api", required_argument, NULL, OPT_TURN_REST_API },
+	{ "turn-rest-api-key", required_argument, NULL, OPT_TURN_REST_API_KEY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -98,6 +112,13 @@ static void usage(FILE *out)
 		"  -1, --nat-1-1=IP               public IP to advertise in candidates\n"
 		"  -E, --ice-enforce-list=LIST    only gather on these interfaces/IPs\n"
 		"  -X, --ice-ignore-list=LIST     never gather on these interfaces/IPs\n"
+		"      --turn-server=HOST         TURN server for our side of ICE\n"
+		"      --turn-port=PORT           its port (default: 3478)\n"
+		"      --turn-type=udp|tcp|tls    how to reach it (default: udp)\n"
+		"      --turn-user=USER           TURN username\n"
+		"      --turn-pwd=PASSWORD        TURN password\n"
+		"      --turn-rest-api=URL        get TURN credentials from this TURN REST API\n"
+		"      --turn-rest-api-key=KEY    API key sent to it\n"
 		"  -r, --rtp-port-range=MIN-MAX   UDP port range for media\n"
 		"  -l, --event-loops=N            media loops (default: one per core)\n"
 		"      --http-port=PORT           Janus API and demo pages over HTTP (0 = off)\n"
@@ -182,6 +203,13 @@ static void apply_override(stoa_config *cfg, int opt, const char *v)
 	case 'X': stoa_conf_set_string(&cfg->ice_ignore_list, v); break;
 	case 'r': stoa_conf_set_string(&cfg->rtp_port_range, v); break;
 	case 'l': cfg->event_loops = int_arg("--event-loops", v, 0, 1024); break;
+	case OPT_TURN_SERVER: stoa_conf_set_string(&cfg->turn_server, v); break;
+	case OPT_TURN_PORT: cfg->turn_port = int_arg("--turn-port", v, 1, 65535); break;
+	case OPT_TURN_TYPE: stoa_conf_set_string(&cfg->turn_type, v); break;
+	case OPT_TURN_USER: stoa_conf_set_string(&cfg->turn_user, v); break;
+	case OPT_TURN_PWD: stoa_conf_set_string(&cfg->turn_pwd, v); break;
+	case OPT_TURN_REST_API: stoa_conf_set_string(&cfg->turn_rest_api, v); break;
+	case OPT_TURN_REST_API_KEY: stoa_conf_set_string(&cfg->turn_rest_api_key, v); break;
 	}
 }
 

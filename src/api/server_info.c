@@ -91,6 +91,8 @@ json_t *stoa_api_server_info(void)
 		"mdns-enabled", 0);
 	if (c->stun_server != NULL && *c->stun_server)
 		json_object_set_new(info, "stun-server", json_sprintf("%s:%d", c->stun_server, c->stun_port));
+	if (c->turn_server != NULL && *c->turn_server)
+		json_object_set_new(info, "turn-server", json_sprintf("%s:%d", c->turn_server, c->turn_port));
 	if (!c->hide_dependencies)
 		json_object_set_new(info, "dependencies", dependencies());
 	json_t *transports = json_object();

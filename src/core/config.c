@@ -43,6 +43,15 @@ static const stoa_conf_key schema[] = {
 	STOA_CONF_KEY_BOOL("nat", "ice_tcp", C, ice_tcp),
 	STOA_CONF_KEY_BOOL("nat", "full_trickle", C, full_trickle),
 	STOA_CONF_KEY_INT("nat", "consent_timeout", C, consent_timeout, 0, 3600),
+	STOA_CONF_KEY_STR("nat", "turn_server", C, turn_server),
+	STOA_CONF_KEY_INT("nat", "turn_port", C, turn_port, 1, 65535),
+	STOA_CONF_KEY_STR("nat", "turn_type", C, turn_type),
+	STOA_CONF_KEY_STR("nat", "turn_user", C, turn_user),
+	STOA_CONF_KEY_STR("nat", "turn_pwd", C, turn_pwd),
+	STOA_CONF_KEY_STR("nat", "turn_rest_api", C, turn_rest_api),
+	STOA_CONF_KEY_STR("nat", "turn_rest_api_key", C, turn_rest_api_key),
+	STOA_CONF_KEY_STR("nat", "turn_rest_api_method", C, turn_rest_api_method),
+	STOA_CONF_KEY_INT("nat", "turn_rest_api_timeout", C, turn_rest_api_timeout, 1, 300),
 	STOA_CONF_KEY_STR("media", "rtp_port_range", C, rtp_port_range),
 	STOA_CONF_KEY_INT("media", "no_media_timer", C, no_media_timer, 0, 3600),
 	STOA_CONF_KEY_INT("media", "slowlink_threshold", C, slowlink_threshold, 0, 100000),
@@ -77,6 +86,8 @@ void stoa_config_init(stoa_config *c)
 	c->min_nack_queue = 200;
 	c->dtls_mtu = 1200;
 	c->consent_timeout = 30;
+	c->turn_port = 3478;
+	c->turn_rest_api_timeout = 10;
 	c->ice_enforce_list = NULL;
 }
 

@@ -51,6 +51,15 @@ typedef struct stoa_config {
 	bool ice_tcp;
 	bool full_trickle;
 	int consent_timeout;	/* Stoa: seconds without packets from a peer before hangup */
+	char *turn_server;	/* TURN for our side of ICE (static credentials) */
+	char *turn_type;	/* "udp", "tcp" or "tls" */
+	char *turn_user;
+	char *turn_pwd;
+	int turn_port;
+	char *turn_rest_api;	/* TURN REST API URL: credentials per peer connection */
+	char *turn_rest_api_key;
+	char *turn_rest_api_method; /* "GET" or "POST" */
+	int turn_rest_api_timeout;  /* seconds */
 	/* media */
 	char *rtp_port_range;
 	int no_media_timer;

@@ -98,6 +98,8 @@ static void shutdown_server(void)
 	/* Sessions first: clients get detached/hangup while transports still run. */
 	stoa_sessions_destroy_all();
 	drain_main_context();
+	/* TURN REST requests in flight post to the loops: end them first. */
+	stoa_media_stop();
 	/* Peer connections close on their loops (plugins hear hangup_media),
 	 * so the loops stop before the plugins go. */
 	stoa_loops_stop();

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "media/dtls/cert.h"
+#include "media/ice/turn_rest.h"
 #include "media/pc_internal.h"
 #include "media/rtp/demux.h"
 
@@ -48,12 +49,23 @@ int stoa_media_init(const stoa_config *cfg, char *err, size_t errlen)
 		.ice_lite = cfg->ice_lite,
 		.ice_tcp = cfg->ice_tcp,
 		.ipv6 = cfg->ipv6,
+		.turn_server = cfg->turn_server,
+		.turn_port = cfg->turn_port,
+		.turn_type = cfg->turn_type,
+		.turn_user = cfg->turn_user,
+		.turn_pwd = cfg->turn_pwd,
+		/* Tests prove media goes through the relay by hiding the rest. */
+		.force_relay = g_strcmp0(g_getenv("STOA_ICE_FORCE_RELAY"), "1") == 0,
 	};
 	if (parse_port_range(cfg->rtp_port_range, &ic.min_port, &ic.max_port) < 0) {
 		g_snprintf(err, errlen, "media.rtp_port_range: '%s' is not MIN-MAX", cfg->rtp_port_range);
 		return -1;
 	}
 	if (stoa_ice_configure(&ic, err, errlen) < 0)
+		return -1;
+	if (stoa_turn_rest_configure(cfg->turn_rest_api, cfg->turn_rest_api_key,
+				     cfg->turn_rest_api_method, cfg->turn_rest_api_timeout, err,
+				     errlen) < 0)
 		return -1;
 	if (stoa_srtp_init() < 0) {
 		g_snprintf(err, errlen, "cannot initialise libsrtp2");
@@ -76,8 +88,14 @@ int stoa_media_init(const stoa_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+void stoa_media_stop(void)
+{
+	stoa_turn_rest_stop();
+}
+
 void stoa_media_cleanup(void)
 {
+	stoa_turn_rest_cleanup();
 	if (cert != NULL)
 		stoa_dtls_cert_free(cert);
 	cert = NULL;
@@ -421,7 +439,51 @@ static gboolean tick_cb(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Creates the agent (first offer) and starts gathering. Loop thread. */
+static void add_relays(stoa_pc *pc, stoa_turn_creds *c)
+{
+	for (int i = 0; i < c->n_relays; i++)
+		stoa_ice_add_relay(pc->ice, &c->relays[i]);
+}
+
+typedef struct turn_job {
+	stoa_pc *pc;
+	stoa_turn_creds *creds;
+} turn_job;
+
+static void turn_job_free(gpointer p)
+{
+	turn_job *j = p;
+	stoa_turn_creds_unref(j->creds);
+	stoa_pc_unref(j->pc);
+	g_free(j);
+}
+
+/* Loop thread: the TURN REST API answered (or failed): gather now. */
+static gboolean turn_job_run(gpointer p)
+{
+	turn_job *j = p;
+	stoa_pc *pc = j->pc;
+	if (stoa_pc_get_state(pc) == STOA_PC_CLOSED || pc->ice == NULL)
+		return G_SOURCE_REMOVE;
+	if (j->creds != NULL)
+		add_relays(pc, j->creds);
+	if (stoa_ice_gather(pc->ice) < 0)
+		stoa__pc_close_now(pc, "ICE gathering error", true);
+	return G_SOURCE_REMOVE;
+}
+
+/* Pool thread (turn_rest.c): hand the credentials to the pc's loop. */
+static void on_turn_creds(stoa_turn_creds *creds, void *ud)
+{
+	turn_job *j = g_new(turn_job, 1);
+	j->pc = ud; /* the ref taken for the fetch */
+	j->creds = creds;
+	stoa_loop_post(j->pc->loop, turn_job_run, j, turn_job_free);
+}
+
+/* Creates the agent (first offer) and starts gathering, at once or, when
+ * TURN REST credentials must be fetched first, once they are here. Loop
+ * thread. */
 int stoa__pc_ice_setup(stoa_pc *pc);
 int stoa__pc_ice_setup(stoa_pc *pc)
 {
@@ -429,12 +491,20 @@ int stoa__pc_ice_setup(stoa_pc *pc)
 		return 0;
 	pc->ice = stoa_ice_new(stoa_loop_context(pc->loop), false, &ice_cbs, pc);
 	stoa__pc_set_state(pc, STOA_PC_GATHERING);
-	if (stoa_ice_gather(pc->ice) < 0)
-		return -1;
 	pc->tick = g_timeout_source_new(TICK_MS);
 	g_source_set_callback(pc->tick, tick_cb, pc, NULL);
 	g_source_attach(pc->tick, stoa_loop_context(pc->loop));
-	return 0;
+	if (stoa_turn_rest_enabled()) {
+		stoa_turn_creds *c = stoa_turn_rest_cached();
+		if (c == NULL && stoa_turn_rest_fetch(on_turn_creds, stoa_pc_ref(pc)) == 0)
+			return 0;
+		if (c == NULL)
+			stoa_pc_unref(pc); /* the fetch was refused */
+		else
+			add_relays(pc, c);
+		stoa_turn_creds_unref(c);
+	}
+	return stoa_ice_gather(pc->ice);
 }
 
 stoa_ice *stoa__pc_ice(stoa_pc *pc);

@@ -69,6 +69,9 @@ typedef struct stoa_pc_owner {
  * SRTP, SCTP and ICE settings from the main config. */
 struct stoa_config;
 int stoa_media_init(const struct stoa_config *cfg, char *err, size_t errlen);
+/* Stops background work that posts to the media loops (TURN REST API
+ * requests). Main thread, before the loops stop. */
+void stoa_media_stop(void);
 void stoa_media_cleanup(void);
 /* The local DTLS fingerprint ("AB:CD:..."), for the Admin API. */
 const char *stoa_media_fingerprint(void);

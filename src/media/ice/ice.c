@@ -2,6 +2,7 @@
  * ice.c: the libnice agent wrapper (see ice.h).
  */
 #include <arpa/inet.h>
+#include <gio/gio.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <nice/agent.h>
@@ -20,6 +21,7 @@ struct stoa_ice {
 	void *ud;
 	stoa_ice_state state;
 	bool gathered;
+	int relays;		/* TURN servers added with stoa_ice_add_relay */
 	char *ufrag, *pwd;
 };
 
@@ -30,7 +32,8 @@ static struct {
 	int stun_port;
 	char *nat_1_1;
 	int min_port, max_port;
-	bool lite, tcp, ipv6;
+	bool lite, tcp, ipv6, force_relay;
+	stoa_ice_relay turn;	/* turn.ip NULL when there is no static TURN server */
 } conf;
 
 static char **split_list(const char *s)
@@ -41,6 +44,68 @@ static char **split_list(const char *s)
 	for (char **p = items; *p != NULL; p++)
 		g_strstrip(*p);
 	return items;
+}
+
+int stoa_ice_relay_type_parse(const char *s)
+{
+	if (s == NULL || *s == '\0' || g_ascii_strcasecmp(s, "udp") == 0)
+		return STOA_ICE_TURN_UDP;
+	if (g_ascii_strcasecmp(s, "tcp") == 0)
+		return STOA_ICE_TURN_TCP;
+	if (g_ascii_strcasecmp(s, "tls") == 0)
+		return STOA_ICE_TURN_TLS;
+	return -1;
+}
+
+/* The first address of `host` in a family we gather on, as text; NULL if it
+ * does not resolve. Blocking: start-up only. */
+static char *resolve_host(const char *host, char *err, size_t errlen)
+{
+	NiceAddress a;
+	if (nice_address_set_from_string(&a, host))
+		return g_strdup(host);
+	GError *e = NULL;
+	GResolver *resolver = g_resolver_get_default();
+	GList *addrs = g_resolver_lookup_by_name(resolver, host, NULL, &e);
+	g_object_unref(resolver);
+	if (addrs == NULL) {
+		g_snprintf(err, errlen, "nat.turn_server: cannot resolve '%s': %s", host,
+			   e != NULL ? e->message : "no address");
+		g_clear_error(&e);
+		return NULL;
+	}
+	char *ip = NULL;
+	for (GList *l = addrs; l != NULL && ip == NULL; l = l->next) {
+		GSocketFamily fam = g_inet_address_get_family(l->data);
+		if (fam == G_SOCKET_FAMILY_IPV4 || (fam == G_SOCKET_FAMILY_IPV6 && conf.ipv6))
+			ip = g_inet_address_to_string(l->data);
+	}
+	g_resolver_free_addresses(addrs);
+	if (ip == NULL)
+		g_snprintf(err, errlen, "nat.turn_server: '%s' has no IPv4 address%s", host,
+			   conf.ipv6 ? " or IPv6" : " (and media.ipv6 is off)");
+	return ip;
+}
+
+static int configure_turn(const stoa_ice_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->turn_server == NULL || *cfg->turn_server == '\0')
+		return 0;
+	int type = stoa_ice_relay_type_parse(cfg->turn_type);
+	if (type < 0) {
+		g_snprintf(err, errlen, "nat.turn_type: '%s' is not udp, tcp or tls", cfg->turn_type);
+		return -1;
+	}
+	conf.turn.ip = resolve_host(cfg->turn_server, err, errlen);
+	if (conf.turn.ip == NULL)
+		return -1;
+	conf.turn.port = cfg->turn_port > 0 ? cfg->turn_port : 3478;
+	conf.turn.user = g_strdup(cfg->turn_user != NULL ? cfg->turn_user : "");
+	conf.turn.pwd = g_strdup(cfg->turn_pwd != NULL ? cfg->turn_pwd : "");
+	conf.turn.type = type;
+	STOA_LOG(STOA_LOG_INFO, "TURN server %s (%s) port %d, %s", cfg->turn_server, conf.turn.ip,
+		 conf.turn.port, type == STOA_ICE_TURN_UDP ? "udp" : type == STOA_ICE_TURN_TCP ? "tcp" : "tls");
+	return 0;
 }
 
 int stoa_ice_configure(const stoa_ice_config *cfg, char *err, size_t errlen)
@@ -56,6 +121,9 @@ int stoa_ice_configure(const stoa_ice_config *cfg, char *err, size_t errlen)
 	conf.lite = cfg->ice_lite;
 	conf.tcp = cfg->ice_tcp;
 	conf.ipv6 = cfg->ipv6;
+	conf.force_relay = cfg->force_relay;
+	if (configure_turn(cfg, err, errlen) < 0)
+		return -1;
 	if (conf.nat_1_1 != NULL) {
 		NiceAddress a;
 		if (!nice_address_set_from_string(&a, conf.nat_1_1)) {
@@ -76,6 +144,9 @@ void stoa_ice_cleanup(void)
 	g_clear_pointer(&conf.ignore, g_strfreev);
 	g_clear_pointer(&conf.stun_server, g_free);
 	g_clear_pointer(&conf.nat_1_1, g_free);
+	g_clear_pointer(&conf.turn.ip, g_free);
+	g_clear_pointer(&conf.turn.user, g_free);
+	g_clear_pointer(&conf.turn.pwd, g_free);
 }
 
 static bool list_matches(char **list, const char *ifname, const char *ip)
@@ -233,6 +304,8 @@ stoa_ice *stoa_ice_new(GMainContext *ctx, bool controlling, const stoa_ice_callb
 	if (conf.stun_server != NULL)
 		g_object_set(ice->agent, "stun-server", conf.stun_server, "stun-server-port",
 			     (guint)conf.stun_port, NULL);
+	if (conf.force_relay)
+		g_object_set(ice->agent, "force-relay", TRUE, NULL);
 	ice->stream_id = nice_agent_add_stream(ice->agent, 1);
 	if (conf.min_port > 0)
 		nice_agent_set_port_range(ice->agent, ice->stream_id, 1, (guint)conf.min_port,
@@ -245,8 +318,38 @@ stoa_ice *stoa_ice_new(GMainContext *ctx, bool controlling, const stoa_ice_callb
 	return ice;
 }
 
+static NiceRelayType nice_relay_type(stoa_ice_relay_type t)
+{
+	switch (t) {
+	case STOA_ICE_TURN_TCP: return NICE_RELAY_TYPE_TURN_TCP;
+	case STOA_ICE_TURN_TLS: return NICE_RELAY_TYPE_TURN_TLS;
+	default: return NICE_RELAY_TYPE_TURN_UDP;
+	}
+}
+
+static int set_relay(stoa_ice *ice, const stoa_ice_relay *r)
+{
+	if (!nice_agent_set_relay_info(ice->agent, ice->stream_id, 1, r->ip, (guint)r->port,
+				       r->user, r->pwd, nice_relay_type(r->type))) {
+		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "libnice refused TURN server %s:%d", r->ip,
+				     r->port);
+		return -1;
+	}
+	return 0;
+}
+
+int stoa_ice_add_relay(stoa_ice *ice, const stoa_ice_relay *relay)
+{
+	if (set_relay(ice, relay) < 0)
+		return -1;
+	ice->relays++;
+	return 0;
+}
+
 int stoa_ice_gather(stoa_ice *ice)
 {
+	if (ice->relays == 0 && conf.turn.ip != NULL)
+		set_relay(ice, &conf.turn);
 	if (add_local_addresses(ice) <= 0) {
 		STOA_LOG_RATELIMITED(STOA_LOG_ERR, 5,
 				     "no usable address to gather candidates on (check nat.ice_enforce_list)");

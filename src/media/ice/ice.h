@@ -12,6 +12,11 @@
  * names them, because a real deployment must never advertise 127.0.0.1,
  * while tests run in a namespace that has nothing else. RFC 8445, 8838
  * (trickle), 7675 (consent freshness).
+ *
+ * TURN (RFC 8656) for our side: each agent allocates relayed candidates on
+ * the relays it is given before gathering: the static nat.turn_server,
+ * resolved once at start-up, unless the peer connection gave it relays of
+ * its own (credentials from the TURN REST API, see turn_rest.h).
  */
 #ifndef STOA_MEDIA_ICE_H
 #define STOA_MEDIA_ICE_H
@@ -33,6 +38,24 @@ typedef enum stoa_ice_state {
 	STOA_ICE_CLOSED,
 } stoa_ice_state;
 
+typedef enum stoa_ice_relay_type {
+	STOA_ICE_TURN_UDP,
+	STOA_ICE_TURN_TCP,
+	STOA_ICE_TURN_TLS,
+} stoa_ice_relay_type;
+
+/* One TURN server with its credentials. `ip` is a numeric address (libnice
+ * does not resolve names). Owned by whoever built it. */
+typedef struct stoa_ice_relay {
+	char *ip;
+	int port;
+	char *user, *pwd;
+	stoa_ice_relay_type type;
+} stoa_ice_relay;
+
+/* "udp", "tcp", "tls" -> type; -1 if unknown. */
+int stoa_ice_relay_type_parse(const char *s);
+
 /* Server-wide ICE settings, from the main config (nat/media sections). */
 typedef struct stoa_ice_config {
 	const char *enforce_list;   /* comma-separated interfaces or address prefixes */
@@ -44,6 +67,11 @@ typedef struct stoa_ice_config {
 	bool ice_lite;
 	bool ice_tcp;
 	bool ipv6;
+	const char *turn_server;    /* host or IP, may be NULL: resolved by stoa_ice_configure */
+	int turn_port;
+	const char *turn_type;	    /* "udp" (default), "tcp", "tls" */
+	const char *turn_user, *turn_pwd;
+	bool force_relay;	    /* advertise and use relayed candidates only (tests) */
 } stoa_ice_config;
 
 typedef struct stoa_ice_callbacks {
@@ -56,14 +84,18 @@ typedef struct stoa_ice_callbacks {
 	void (*on_recv)(void *ud, uint8_t *buf, size_t len);
 } stoa_ice_callbacks;
 
-/* Parses the ICE settings once at start-up. Returns 0 or -1 with a message. */
+/* Parses the ICE settings once at start-up, main thread: resolves the TURN
+ * server's name (blocking). Returns 0 or -1 with a message. */
 int stoa_ice_configure(const stoa_ice_config *cfg, char *err, size_t errlen);
 void stoa_ice_cleanup(void);
 
 /* A new agent on `ctx`; `controlling` is true when we offered (full ICE). */
 stoa_ice *stoa_ice_new(GMainContext *ctx, bool controlling, const stoa_ice_callbacks *cb,
 		       void *ud);
-/* Starts gathering on the allowed addresses. 0 or negative. */
+/* Adds a TURN server for this agent's gathering (before stoa_ice_gather).
+ * Once one is added the static nat.turn_server is not used. 0 or negative. */
+int stoa_ice_add_relay(stoa_ice *ice, const stoa_ice_relay *relay);
+/* Starts gathering on the allowed addresses (and the relays). 0 or negative. */
 int stoa_ice_gather(stoa_ice *ice);
 bool stoa_ice_gathering_done(const stoa_ice *ice);
 /* Local ufrag/pwd (owned by the agent wrapper). */
