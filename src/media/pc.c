@@ -205,6 +205,8 @@ void stoa__pc_close_now(stoa_pc *pc, const char *reason, bool notify)
 	if (stoa_pc_get_state(pc) == STOA_PC_CLOSED)
 		return;
 	STOA_LOG_S(STOA_LOG_INFO, pc->session_id, pc->handle_id, "closing peer connection: %s", reason);
+	g_free(pc->close_reason);
+	pc->close_reason = g_strdup(reason);
 	g_atomic_int_set(&pc->state, STOA_PC_CLOSED);
 	stop_timers(pc);
 	/* SCTP first: its ABORT goes out over DTLS, which must still be there. */
@@ -371,8 +373,10 @@ static void on_ice_gathered(void *ud)
 static void on_ice_candidate(void *ud, const char *candidate)
 {
 	stoa_pc *pc = ud;
+	/* BUNDLE: every candidate belongs to the first m-line (Janus sends the
+	 * first mid with sdpMLineIndex 0). */
 	if (pc->owner->local_candidate != NULL && stoa_config_get()->full_trickle)
-		pc->owner->local_candidate(pc->ud, NULL, candidate);
+		pc->owner->local_candidate(pc->ud, stoa__pc_first_mid(pc), candidate);
 }
 
 static void on_ice_datagram(stoa_pc *pc, uint8_t *buf, size_t len);

@@ -114,6 +114,7 @@ int stoa__pc_send_raw(stoa_pc *pc, const uint8_t *buf, size_t len);
 stoa_dtls_cert *stoa__media_cert(void);
 
 /* pc_negotiate.c */
+const char *stoa__pc_first_mid(const stoa_pc *pc);
 int stoa__pc_apply_remote(stoa_pc *pc, stoa_sdp *sdp);
 char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen);
 void stoa__pc_streams_free(stoa_pc *pc);

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "media/ice/turn_rest.h"
 #include "media/pc_internal.h"
@@ -178,7 +179,7 @@ typedef struct trickle_job {
 	json_t *cand;
 } trickle_job;
 
-static const char *first_mid(const stoa_pc *pc)
+const char *stoa__pc_first_mid(const stoa_pc *pc)
 {
 	const stoa_sdp_media *m = pc->remote != NULL ? bundle_media(pc->remote) : NULL;
 	return m != NULL ? m->mid : NULL;
@@ -201,7 +202,7 @@ static gboolean trickle_run(gpointer p)
 	const char *mid = json_string_value(json_object_get(c, "sdpMid"));
 	json_t *idx = json_object_get(c, "sdpMLineIndex");
 	/* BUNDLE: only the first m-line's candidates count. */
-	if ((mid != NULL && g_strcmp0(mid, first_mid(pc)) != 0) ||
+	if ((mid != NULL && g_strcmp0(mid, stoa__pc_first_mid(pc)) != 0) ||
 	    (mid == NULL && json_is_integer(idx) && json_integer_value(idx) > 0))
 		return G_SOURCE_REMOVE;
 	const char *text = json_string_value(json_object_get(c, "candidate"));
@@ -476,7 +477,12 @@ typedef struct answer_call {
 
 char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen)
 {
-	if (pc->remote == NULL || pc->ice == NULL || stoa_pc_get_state(pc) == STOA_PC_CLOSED) {
+	if (stoa_pc_get_state(pc) == STOA_PC_CLOSED) {
+		g_snprintf(err, errlen, "the peer connection closed (%s)",
+			   pc->close_reason != NULL ? pc->close_reason : "hangup");
+		return NULL;
+	}
+	if (pc->remote == NULL || pc->ice == NULL) {
 		g_snprintf(err, errlen, "no remote offer to answer");
 		return NULL;
 	}
@@ -489,6 +495,8 @@ char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen
 		.ice_ufrag = stoa_ice_local_ufrag(pc->ice),
 		.ice_pwd = stoa_ice_local_pwd(pc->ice),
 		.fingerprint = stoa_media_fingerprint(),
+		/* The agent runs in lite mode (ice.c): the peer must know (RFC 8445 §5.1.1). */
+		.ice_lite = stoa_config_get()->ice_lite,
 		.setup = answer_setup(pc->remote),
 		.audio_codecs = (const char *const *)audio,
 		.video_codecs = (const char *const *)video,

@@ -26,15 +26,11 @@ coturn is installed with `apt-get install -y coturn` (quickstart.sh lists
 it); the test skips when it is missing.
 """
 
-import asyncio
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,18 +38,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stoa_harness import (  # noqa: E402
     JanusClient, Server, Tap, check, diag, expect, run_stoa,
 )
-from test_echotest_aiortc import (  # noqa: E402
-    PEER_IP, EchoPeer, api_hangup, handle_info, is_janus, negotiate, open_session,
-    skip_reason,
+from aiortc_peer import (  # noqa: E402
+    PEER_IP, TURN_IP, TURN_PORT, TURN_PWD, TURN_USER, Coturn, EchoPeer, api_hangup,
+    handle_info, is_janus, negotiate, open_session, skip_reason,
 )
 
 from aiohttp import web  # noqa: E402
 
 tap = Tap(timeout=40)
 
-TURN_IP = "127.0.0.3"
-TURN_PORT = 3478
-TURN_USER, TURN_PWD, TURN_REALM = "stoa", "secret", "stoa.test"
 REST_PORT = 8099
 REST_KEY = "k3y&with=specials"
 MIN_VIDEO_FRAMES = 20
@@ -68,62 +61,6 @@ def nat(**kv):
 
 STATIC = {"turn_server": TURN_IP, "turn_port": TURN_PORT, "turn_type": "udp",
           "turn_user": TURN_USER, "turn_pwd": TURN_PWD}
-
-
-def ensure_address(ip):
-    """Puts `ip` on ns-run's non-loopback device (stoa0) if it is not there."""
-    shown = subprocess.run(["ip", "-4", "addr", "show"], capture_output=True, text=True).stdout
-    if (" %s/" % ip) not in shown:
-        subprocess.run(["ip", "addr", "add", "%s/32" % ip, "dev", "stoa0"], check=True)
-
-
-class Coturn:
-    """turnserver on 127.0.0.1 with one static long-term-credential user."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="stoa-coturn-")
-        self.log = os.path.join(self.dir, "turn.log")
-        self.proc = None
-
-    def start(self):
-        ensure_address(TURN_IP)
-        args = ["turnserver", "-n", "--listening-ip=%s" % TURN_IP,
-                "--relay-ip=%s" % TURN_IP, "--listening-port=%d" % TURN_PORT,
-                "--min-port=50000", "--max-port=50999",
-                "--lt-cred-mech", "--user=%s:%s" % (TURN_USER, TURN_PWD),
-                "--realm=%s" % TURN_REALM, "--no-tls", "--no-dtls",
-                "--allow-loopback-peers", "--no-cli", "--no-software-attribute",
-                "--log-file=%s" % self.log, "--simple-log", "-v"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if "UDP listener opened" in self.text():
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise RuntimeError("turnserver did not start: %s" % self.text()[-2000:])
-
-    def text(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if os.environ.get("STOA_KEEP_COTURN_LOG"):
-            diag("coturn log kept in %s" % self.log)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 COTURN = Coturn()

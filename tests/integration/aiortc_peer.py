@@ -1,0 +1,344 @@
+"""Shared helpers for the integration tests that call the server with aiortc
+(Debian python3-aiortc 1.4) through janus.plugin.echotest, signalled by hand
+over the Janus WebSocket API: the aiortc peer (EchoPeer) with its
+workarounds for aiortc 1.4 (unique extmap ids across the BUNDLE, data
+channel ids by RFC 8832), the NetFilter that drops its datagrams, the offer
+and answer exchange (negotiate), small event matchers, the namespace check
+(skip_reason) and coturn started inside the test's namespace (Coturn).
+Why each workaround exists is told in test_echotest_aiortc.py's docstring.
+Not a test: it has no TAP plan of its own.
+"""
+
+import asyncio
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from stoa_harness import JanusClient, TestFailure, check, diag, expect
+
+try:
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+    from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
+except ImportError as e:  # pragma: no cover - environment problem
+    print("Bail out! missing aiortc (Debian python3-aiortc): %s" % e, flush=True)
+    raise SystemExit(1)
+
+PEER_IP = "127.0.0.2"
+TURN_IP = "127.0.0.3"
+TURN_PORT = 3478
+TURN_USER, TURN_PWD, TURN_REALM = "stoa", "secret", "stoa.test"
+
+# ---------------------------------------------------------------- SDP
+
+EXTMAP_RE = re.compile(r"^a=extmap:(\d+)(/\w+)? (\S+)(.*)$")
+
+
+def unique_extmap_ids(sdp):
+    """Gives every header extension URI one id across the whole SDP (BUNDLE:
+    RFC 8843 §9.1 wants the same id for the same URI, and one URI per id).
+    aiortc 1.4 reuses ids across m-lines (issue #745)."""
+    lines = sdp.split("\r\n")
+    by_uri, taken = {}, {}
+    for line in lines:
+        m = EXTMAP_RE.match(line)
+        if not m:
+            continue
+        ident, uri = int(m.group(1)), m.group(3)
+        if uri in by_uri:
+            continue
+        if taken.get(ident, uri) != uri:
+            ident = next(i for i in range(1, 15) if i not in taken)
+        by_uri[uri] = ident
+        taken[ident] = uri
+    out = []
+    for line in lines:
+        m = EXTMAP_RE.match(line)
+        if m:
+            line = "a=extmap:%d%s %s%s" % (by_uri[m.group(3)], m.group(2) or "", m.group(3),
+                                           m.group(4))
+        out.append(line)
+    return "\r\n".join(out)
+
+
+# ---------------------------------------------------------------- network
+
+class _FilteredTransport:
+    """Stands in for an asyncio datagram transport: sendto() may drop."""
+
+    def __init__(self, inner, net):
+        self._inner = inner
+        self._net = net
+
+    def sendto(self, data, addr=None):
+        if self._net.drop("out"):
+            return
+        self._inner.sendto(data, addr)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+class NetFilter:
+    def __init__(self, seed=7):
+        self.loss = 0.0
+        self.blackhole = False
+        self.rng = random.Random(seed)
+        self.dropped = {"in": 0, "out": 0}
+        self.passed = {"in": 0, "out": 0}
+
+    def drop(self, direction):
+        if self.blackhole or (self.loss > 0 and self.rng.random() < self.loss):
+            self.dropped[direction] += 1
+            return True
+        self.passed[direction] += 1
+        return False
+
+    def attach(self, pc):
+        """Wraps every UDP socket of pc's ICE connections (after gathering)."""
+        conns = []
+        for t in pc.getTransceivers():
+            conns.append(t.sender.transport.transport._connection)
+        if pc.sctp is not None:
+            conns.append(pc.sctp.transport.transport._connection)
+        n = 0
+        for conn in {id(c): c for c in conns}.values():
+            for proto in conn._protocols:
+                if getattr(proto, "_stoa_net", None) is not None:
+                    continue
+                proto._stoa_net = self
+                orig = proto.datagram_received
+
+                def received(data, addr, orig=orig):
+                    if not self.drop("in"):
+                        orig(data, addr)
+                proto.datagram_received = received
+                proto.transport = _FilteredTransport(proto.transport, self)
+                n += 1
+        check(n > 0, "no ICE socket found in aiortc's peer connection to filter")
+
+
+# ---------------------------------------------------------------- aiortc peer
+
+def follow_rfc8832_ids(pc):
+    """Makes aiortc pick data channel ids by its DTLS role (RFC 8832 §6: the
+    DTLS client uses even ids) instead of its ICE role. aiortc assigns ids
+    in _data_channel_flush(), once the association is up."""
+    sctp = pc.sctp
+    orig = sctp._data_channel_flush
+
+    async def flush():
+        want = 0 if sctp.transport._role == "client" else 1
+        if sctp._data_channel_id is not None and sctp._data_channel_id % 2 != want:
+            sctp._data_channel_id = want
+        await orig()
+    sctp._data_channel_flush = flush
+
+
+class EchoPeer:
+    """aiortc sending audio, video and (optionally) a data channel, and
+    counting what comes back."""
+
+    def __init__(self, data=True, rfc8832_ids=True, label="stoa-echo"):
+        self.pc = RTCPeerConnection()
+        self.net = NetFilter()
+        self.counts = {"audio": 0, "video": 0}
+        self.sizes = set()
+        self.received = []
+        self.tasks = []
+        self.closed = False
+        self.pc.addTrack(AudioStreamTrack())
+        self.pc.addTrack(VideoStreamTrack())
+        self.dc = None
+        self.dc_open = asyncio.Event()
+        if data:
+            self.dc = self.pc.createDataChannel(label)
+            self.dc.on("open", self.dc_open.set)
+            self.dc.on("message", self.received.append)
+            if rfc8832_ids:
+                follow_rfc8832_ids(self.pc)
+        self.pc.on("track", self._on_track)
+
+    def _on_track(self, track):
+        async def consume():
+            while True:
+                try:
+                    frame = await track.recv()
+                except (MediaStreamError, asyncio.CancelledError):
+                    return
+                self.counts[track.kind] += 1
+                if track.kind == "video":
+                    self.sizes.add((frame.width, frame.height))
+        self.tasks.append(asyncio.ensure_future(consume()))
+
+    async def offer(self, munge=None):
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        self.net.attach(self.pc)
+        sdp = unique_extmap_ids(self.pc.localDescription.sdp)
+        return munge(sdp) if munge else sdp
+
+    async def answer(self, sdp):
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    async def wait_counts(self, video=0, audio=0, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.counts["video"] >= video and self.counts["audio"] >= audio:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    async def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await asyncio.wait_for(self.pc.close(), 5)
+        except Exception as e:  # noqa: B902 - best effort
+            diag("aiortc close: %r" % e)
+        for t in self.tasks:
+            t.cancel()
+
+
+async def negotiate(c, peer, munge=None, body=None, timeout=15):
+    """Sends aiortc's offer (trickle:false) and applies the answer; returns
+    the plugin event."""
+    sdp = await peer.offer(munge)
+    r = await c.message(body or {"audio": True, "video": True},
+                        jsep={"type": "offer", "sdp": sdp, "trickle": False})
+    expect(r, "ack")
+    ev = await c.plugin_event(r["transaction"], timeout=timeout)
+    data = ev.get("plugindata", {}).get("data", {})
+    check(data.get("result") == "ok" and isinstance(ev.get("jsep"), dict) and
+          ev["jsep"].get("type") == "answer",
+          "expected result ok with a JSEP answer", ev)
+    await peer.answer(ev["jsep"]["sdp"])
+    return ev
+
+
+async def open_session(c):
+    await c.create_session()
+    await c.attach_handle()
+
+
+def is_janus(kind, **fields):
+    return lambda m: m.get("janus") == kind and all(m.get(k) == v for k, v in fields.items())
+
+
+def is_done(m):
+    return m.get("janus") == "event" and \
+        m.get("plugindata", {}).get("data", {}).get("result") == "done"
+
+
+async def handle_info(c):
+    async with JanusClient("http", admin=True) as a:
+        r = await a.request("handle_info", session_id=c.session_id, handle_id=c.handle_id)
+    expect(r)
+    return r["info"]
+
+
+async def api_hangup(c, peer):
+    """Janus API hangup (the server closes first, so no close_notify from
+    aiortc races it), then aiortc closes."""
+    expect(await c.hangup())
+    ev = await c.event(is_janus("hangup"), 5, "hangup event")
+    await peer.close()
+    return ev
+
+
+def media_stats(info):
+    return {m.get("type"): m.get("stats") for m in
+            info.get("webrtc", {}).get("media", {}).values()}
+
+
+async def within(aw, seconds, what):
+    """Awaits aw; a timeout is a test failure that says what was awaited
+    (the harness reports a bare asyncio.TimeoutError as the test's own)."""
+    try:
+        return await asyncio.wait_for(aw, seconds)
+    except asyncio.TimeoutError:
+        raise TestFailure("%s: nothing within %s s" % (what, seconds)) from None
+
+
+def addresses():
+    """Every address of this network namespace (aiortc gathers on all)."""
+    import netifaces  # aioice's own dependency
+    out = []
+    for ifc in netifaces.interfaces():
+        for fam in (netifaces.AF_INET, netifaces.AF_INET6):
+            for a in netifaces.ifaddresses(ifc).get(fam, []):
+                out.append((ifc, a["addr"].split("%")[0]))
+    return out
+
+
+def skip_reason():
+    addrs = addresses()
+    bad = ["%s %s" % a for a in addrs if not (a[1].startswith("127.") or a[1] == "::1" or
+                                               a[1].lower().startswith("fe80:"))]
+    if bad:
+        return ("not in a private network namespace (aiortc would use %s); run it through "
+                "tests/ns-run" % ", ".join(bad))
+    if PEER_IP not in [a[1] for a in addrs]:
+        return "no %s here for aiortc (tests/ns-run adds it)" % PEER_IP
+    return None
+
+
+# ---------------------------------------------------------------- coturn
+
+def ensure_address(ip):
+    """Puts `ip` on ns-run's non-loopback device (stoa0) if it is not there."""
+    shown = subprocess.run(["ip", "-4", "addr", "show"], capture_output=True, text=True).stdout
+    if (" %s/" % ip) not in shown:
+        subprocess.run(["ip", "addr", "add", "%s/32" % ip, "dev", "stoa0"], check=True)
+
+
+class Coturn:
+    """turnserver on 127.0.0.1 with one static long-term-credential user."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="stoa-coturn-")
+        self.log = os.path.join(self.dir, "turn.log")
+        self.proc = None
+
+    def start(self):
+        ensure_address(TURN_IP)
+        args = ["turnserver", "-n", "--listening-ip=%s" % TURN_IP,
+                "--relay-ip=%s" % TURN_IP, "--listening-port=%d" % TURN_PORT,
+                "--min-port=50000", "--max-port=50999",
+                "--lt-cred-mech", "--user=%s:%s" % (TURN_USER, TURN_PWD),
+                "--realm=%s" % TURN_REALM, "--no-tls", "--no-dtls",
+                "--allow-loopback-peers", "--no-cli", "--no-software-attribute",
+                "--log-file=%s" % self.log, "--simple-log", "-v"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if "UDP listener opened" in self.text():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("turnserver did not start: %s" % self.text()[-2000:])
+
+    def text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if os.environ.get("STOA_KEEP_COTURN_LOG"):
+            diag("coturn log kept in %s" % self.log)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
