@@ -25,7 +25,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const NODE_MODULES = path.join(HERE, '..', 'node_modules');
+// STOA_NODE_MODULES lets a build outside the source tree (make distcheck)
+// use the packages installed in the checkout.
+export const NODE_MODULES = process.env.STOA_NODE_MODULES || path.join(HERE, '..', 'node_modules');
 export const CHROMIUM = process.env.STOA_CHROMIUM || '/usr/bin/chromium';
 
 export const HTTP_PORT = 8088;
