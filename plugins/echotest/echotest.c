@@ -395,6 +395,11 @@ static json_t *echo_query_session(stoa_plugin_session *ps)
 				 "messages", (json_int_t)es->messages);
 	g_mutex_unlock(&es->lock);
 	es_unref(es);
+	/* What the echo carries, as the core counts it (query_session runs on
+	 * an API thread, so asking the media loop is fine). */
+	json_t *media = core->media_stats(ps);
+	if (media != NULL)
+		json_object_set_new(info, "media", media);
 	return info;
 }
 

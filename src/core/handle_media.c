@@ -261,3 +261,14 @@ void stoa__core_send_remb(stoa_plugin_session *ps, uint32_t bitrate)
 	stoa_pc_send_remb(pc, bitrate);
 	stoa_pc_unref(pc);
 }
+
+json_t *stoa__core_media_stats(stoa_plugin_session *ps);
+json_t *stoa__core_media_stats(stoa_plugin_session *ps)
+{
+	stoa_pc *pc = stoa_handle_get_pc(stoa_handle_from_ps(ps));
+	if (pc == NULL)
+		return NULL;
+	json_t *stats = stoa_pc_stats(pc);
+	stoa_pc_unref(pc);
+	return stats;
+}

@@ -264,6 +264,7 @@ void stoa__core_relay_rtcp(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt);
 void stoa__core_relay_data(stoa_plugin_session *ps, stoa_plugin_data *msg);
 void stoa__core_send_pli(stoa_plugin_session *ps, int mindex);
 void stoa__core_send_remb(stoa_plugin_session *ps, uint32_t bitrate);
+json_t *stoa__core_media_stats(stoa_plugin_session *ps);
 
 static stoa_core_api core_api = {
 	.generate_answer = stoa__core_generate_answer,
@@ -272,6 +273,7 @@ static stoa_core_api core_api = {
 	.relay_data = stoa__core_relay_data,
 	.send_pli = stoa__core_send_pli,
 	.send_remb = stoa__core_send_remb,
+	.media_stats = stoa__core_media_stats,
 	.push_event = core_push_event,
 	.close_pc = core_close_pc,
 	.end_session = core_end_session,

@@ -731,6 +731,22 @@ static void info_on_loop(gpointer p)
 	c->out = w;
 }
 
+static void stats_on_loop(gpointer p)
+{
+	info_call *c = p;
+	c->out = stoa__pc_streams_info(c->pc);
+}
+
+json_t *stoa_pc_stats(stoa_pc *pc)
+{
+	info_call c = { .pc = pc };
+	if (stoa_loop_is_current(pc->loop))
+		stats_on_loop(&c);
+	else
+		stoa_loop_run_sync(pc->loop, stats_on_loop, &c);
+	return c.out;
+}
+
 json_t *stoa_pc_info(stoa_pc *pc)
 {
 	info_call c = { .pc = pc };

@@ -114,6 +114,9 @@ void stoa_pc_close(stoa_pc *pc, const char *reason, bool notify);
 stoa_pc_state stoa_pc_get_state(const stoa_pc *pc);
 const char *stoa_pc_state_name(stoa_pc_state s);
 
+/* Per-stream statistics (the "media" object of handle_info). Any thread. */
+json_t *stoa_pc_stats(stoa_pc *pc);
+
 /* The Admin API's handle_info "webrtc" object (and sdps). Not on a media loop. */
 json_t *stoa_pc_info(stoa_pc *pc);
 

@@ -245,7 +245,7 @@ def test_events():
 
 
 @tap.test("Admin API handle_info: dtls-state connected, srtp-profile %s, "
-          "audio and video stats in/out packets > 0" % AIORTC_PROFILE)
+          "audio and video stats in/out packets > 0, also as the plugin sees them" % AIORTC_PROFILE)
 def test_admin():
     info = need_main("info")
     dtls = info.get("webrtc", {}).get("dtls", {})
@@ -258,6 +258,13 @@ def test_admin():
               "%s stats" % kind, st)
     check(info.get("sdps", {}).get("remote") and info.get("sdps", {}).get("local"),
           "sdps.local/remote missing", info.get("sdps"))
+    # The plugin sees the same counts through the core API (media_stats).
+    ps = {m.get("type"): m.get("stats") for m in
+          (info.get("plugin_specific", {}).get("media") or {}).values()}
+    for kind in ("audio", "video"):
+        s = ps.get(kind) or {}
+        check(s.get("in", {}).get("packets", 0) > 0 and s.get("out", {}).get("packets", 0) > 0,
+              "plugin_specific.media %s stats (core media_stats)" % kind, info.get("plugin_specific"))
     diag("stats: %s" % json.dumps(st))
 
 

@@ -174,6 +174,14 @@ typedef struct stoa_core_api {
 	void (*send_pli)(stoa_plugin_session *ps, int mindex);
 	/* Tells the peer to keep its video under `bitrate` bit/s (REMB). */
 	void (*send_remb)(stoa_plugin_session *ps, uint32_t bitrate);
+
+	/* Per-stream statistics of the handle's peer connection, keyed by mid:
+	 * SSRCs, direction, payload types and stats {in, out: {packets, bytes,
+	 * nacks, retransmissions}}, rtcp {rtt, lost, jitter} — the "media"
+	 * object of the Admin API's handle_info. Any thread (on the handle's
+	 * own media loop it reads directly; elsewhere it asks the loop and
+	 * waits). New reference, or NULL without a peer connection. */
+	json_t *(*media_stats)(stoa_plugin_session *ps);
 } stoa_core_api;
 
 /*
