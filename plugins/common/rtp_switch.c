@@ -230,3 +230,16 @@ int stoa_rtp_switch_skip(stoa_rtp_switch *sw, const uint8_t *buf, size_t len)
 	}
 	return 0;
 }
+
+bool stoa_rtcp_wants_keyframe(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+	while (off + 4 <= len) {
+		uint8_t fmt = buf[off] & 0x1f, pt = buf[off + 1];
+		size_t plen = ((size_t)((buf[off + 2] << 8) | buf[off + 3]) + 1) * 4;
+		if (pt == 206 && (fmt == 1 || fmt == 4))
+			return true;
+		off += plen;
+	}
+	return false;
+}

@@ -87,4 +87,8 @@ typedef struct stoa_vp8_desc {
 
 int stoa_vp8_desc_parse(const uint8_t *payload, size_t len, stoa_vp8_desc *d);
 
+/* True when a compound RTCP packet holds a PLI or FIR (RFC 4585, 5104):
+ * the receiver wants a keyframe. */
+bool stoa_rtcp_wants_keyframe(const uint8_t *buf, size_t len);
+
 #endif

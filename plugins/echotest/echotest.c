@@ -504,27 +504,13 @@ static void echo_incoming_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
 	core->relay_rtp(ps, pkt);
 }
 
-/* True when a compound RTCP packet holds a PLI or FIR (RFC 4585, 5104). */
-static gboolean wants_keyframe(const uint8_t *buf, size_t len)
-{
-	size_t off = 0;
-	while (off + 4 <= len) {
-		uint8_t fmt = buf[off] & 0x1f, pt = buf[off + 1];
-		size_t plen = ((size_t)((buf[off + 2] << 8) | buf[off + 3]) + 1) * 4;
-		if (pt == 206 && (fmt == 1 || fmt == 4))
-			return TRUE;
-		off += plen;
-	}
-	return FALSE;
-}
-
 static void echo_incoming_rtcp(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt)
 {
 	echo_session *es = ps->plugin_data;
 	if (es == NULL)
 		return;
 	/* The peer asks us for a keyframe of the echo: only the peer itself can make one. */
-	if (wants_keyframe(pkt->buffer, pkt->length))
+	if (stoa_rtcp_wants_keyframe(pkt->buffer, pkt->length))
 		core->send_pli(ps, pkt->mindex);
 	if (es->bitrate > 0)
 		core->send_remb(ps, (uint32_t)es->bitrate);

@@ -177,6 +177,8 @@ static json_t *check_jsep(stoa_request *req, json_t *jsep)
 	if (offer && stoa_handle_remote_offer(h, sdp, trickle == NULL || json_is_true(trickle), sdperr,
 					      sizeof(sdperr)) < 0)
 		return stoa__api_req_error(req, STOA_ERR_JSEP_INVALID_SDP, "JSEP error: %s", sdperr);
+	if (!offer && stoa_handle_remote_answer(h, sdp, sdperr, sizeof(sdperr)) < 0)
+		return stoa__api_req_error(req, STOA_ERR_JSEP_INVALID_SDP, "JSEP error: %s", sdperr);
 	return NULL;
 }
 

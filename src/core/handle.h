@@ -71,6 +71,8 @@ int stoa_handle_trickle(stoa_handle *h, json_t *candidate);
 
 /* A client offer (validated jsep): creates the peer connection if needed and
  * applies the SDP. Returns 0, or -1 with the SDP problem in err. */
+/* The client's answer to the plugin's offer: given to the peer connection. */
+int stoa_handle_remote_answer(stoa_handle *h, const char *sdp, char *err, size_t errlen);
 int stoa_handle_remote_offer(stoa_handle *h, const char *sdp, bool trickle, char *err,
 			     size_t errlen);
 

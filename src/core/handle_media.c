@@ -12,6 +12,7 @@
 #include "core/handle.h"
 #include "core/log.h"
 #include "core/session.h"
+#include "core/loop.h"
 #include "media/pc.h"
 
 #define STOA_LOG_MODULE "handle"
@@ -150,8 +151,9 @@ stoa_pc *stoa_handle_get_pc(stoa_handle *h)
 	return pc;
 }
 
-int stoa_handle_remote_offer(stoa_handle *h, const char *sdp, bool trickle, char *err,
-			     size_t errlen)
+/* The handle's pc, created if it has none (+1 ref), with the candidates
+ * that came before any SDP moved to `queued`. NULL without a media loop. */
+static stoa_pc *ensure_pc(stoa_handle *h, GQueue *queued, char *err, size_t errlen)
 {
 	g_mutex_lock(&h->lock);
 	if (h->pc == NULL) {
@@ -159,21 +161,48 @@ int stoa_handle_remote_offer(stoa_handle *h, const char *sdp, bool trickle, char
 		if (h->pc == NULL) {
 			g_mutex_unlock(&h->lock);
 			g_snprintf(err, errlen, "no media loop");
-			return -1;
+			return NULL;
 		}
 	}
 	stoa_pc *pc = stoa_pc_ref(h->pc);
-	GQueue queued = h->pending_trickles;
+	*queued = h->pending_trickles;
 	g_queue_init(&h->pending_trickles);
 	g_mutex_unlock(&h->lock);
-	int rc = stoa_pc_set_remote_offer(pc, sdp, trickle, err, errlen);
-	/* Candidates that came before the SDP follow it, in order. */
+	return pc;
+}
+
+/* Candidates that came before the SDP follow it, in order. */
+static void flush_trickles(stoa_pc *pc, GQueue *queued, bool apply)
+{
 	json_t *c;
-	while ((c = g_queue_pop_head(&queued)) != NULL) {
-		if (rc == 0)
+	while ((c = g_queue_pop_head(queued)) != NULL) {
+		if (apply)
 			stoa_pc_trickle(pc, c);
 		json_decref(c);
 	}
+}
+
+int stoa_handle_remote_offer(stoa_handle *h, const char *sdp, bool trickle, char *err,
+			     size_t errlen)
+{
+	GQueue queued;
+	stoa_pc *pc = ensure_pc(h, &queued, err, errlen);
+	if (pc == NULL)
+		return -1;
+	int rc = stoa_pc_set_remote_offer(pc, sdp, trickle, err, errlen);
+	flush_trickles(pc, &queued, rc == 0);
+	stoa_pc_unref(pc);
+	return rc;
+}
+
+int stoa_handle_remote_answer(stoa_handle *h, const char *sdp, char *err, size_t errlen)
+{
+	stoa_pc *pc = stoa_handle_get_pc(h);
+	if (pc == NULL) {
+		g_snprintf(err, errlen, "no offer of ours to answer (the peer connection closed)");
+		return -1;
+	}
+	int rc = stoa_pc_set_remote_answer(pc, sdp, err, errlen);
 	stoa_pc_unref(pc);
 	return rc;
 }
@@ -212,13 +241,94 @@ json_t *stoa__core_generate_answer(stoa_plugin_session *ps, json_t *prefs, char 
 	return jsep;
 }
 
+json_t *stoa__core_generate_offer(stoa_plugin_session *ps, json_t *desc, char *err, size_t errlen);
+json_t *stoa__core_generate_offer(stoa_plugin_session *ps, json_t *desc, char *err, size_t errlen)
+{
+	if (g_atomic_int_get(&ps->stopped)) {
+		g_snprintf(err, errlen, "the handle is going away");
+		return NULL;
+	}
+	stoa_handle *h = stoa_handle_from_ps(ps);
+	GQueue queued;
+	stoa_pc *pc = ensure_pc(h, &queued, err, errlen);
+	if (pc == NULL)
+		return NULL;
+	/* Trickles before any SDP of ours cannot be for this offer. */
+	flush_trickles(pc, &queued, false);
+	char *sdp = stoa_pc_offer(pc, desc, err, errlen);
+	stoa_pc_unref(pc);
+	if (sdp == NULL)
+		return NULL;
+	json_t *jsep = json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp);
+	g_free(sdp);
+	return jsep;
+}
+
+int stoa__core_media_loop(stoa_plugin_session *ps);
+int stoa__core_media_loop(stoa_plugin_session *ps)
+{
+	stoa_pc *pc = stoa_handle_get_pc(stoa_handle_from_ps(ps));
+	if (pc == NULL)
+		return -1;
+	int index = stoa_pc_loop_index(pc);
+	stoa_pc_unref(pc);
+	return index;
+}
+
+int stoa__core_current_loop(void);
+int stoa__core_current_loop(void)
+{
+	return stoa_loops_current();
+}
+
+typedef struct loop_call {
+	void (*fn)(void *data);
+	void *data;
+	void (*free_fn)(void *data);
+} loop_call;
+
+static gboolean loop_call_run(gpointer p)
+{
+	loop_call *c = p;
+	c->fn(c->data);
+	return G_SOURCE_REMOVE;
+}
+
+static void loop_call_free(gpointer p)
+{
+	loop_call *c = p;
+	if (c->free_fn != NULL)
+		c->free_fn(c->data);
+	g_free(c);
+}
+
+int stoa__core_loop_post(int loop, void (*fn)(void *data), void *data, void (*free_fn)(void *data));
+int stoa__core_loop_post(int loop, void (*fn)(void *data), void *data, void (*free_fn)(void *data))
+{
+	stoa_loop *l = stoa_loops_get(loop);
+	if (l == NULL || fn == NULL) {
+		if (free_fn != NULL)
+			free_fn(data);
+		return -1;
+	}
+	loop_call *c = g_new(loop_call, 1);
+	c->fn = fn;
+	c->data = data;
+	c->free_fn = free_fn;
+	stoa_loop_post(l, loop_call_run, c, loop_call_free);
+	return 0;
+}
+
 void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
 void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
 {
 	stoa_pc *pc = stoa_handle_get_pc(stoa_handle_from_ps(ps));
 	if (pc == NULL)
 		return;
-	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length);
+	int level = pkt->audio_level >= 0
+			    ? (pkt->audio_level & 0x7f) | (pkt->voice_activity > 0 ? 0x80 : 0)
+			    : -1;
+	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, level);
 	stoa_pc_unref(pc);
 }
 

@@ -19,10 +19,15 @@ struct stoa_loop {
 static stoa_loop **loops;
 static int nloops;
 static guint next_pick;
+/* `loops` once every loop runs; NULL from the start of stoa_loops_stop. */
+static stoa_loop **published;
+/* The index of the loop this thread runs, -1 on other threads. */
+static __thread int current_index = -1;
 
 static gpointer loop_main(gpointer data)
 {
 	stoa_loop *l = data;
+	current_index = l->index;
 	g_main_context_push_thread_default(l->ctx);
 	g_main_loop_run(l->loop);
 	/* Run what was posted before the quit (peer connection closes, agent
@@ -57,6 +62,7 @@ int stoa_loops_start(int n)
 		l->thread = g_thread_new(name, loop_main, l);
 		loops[i] = l;
 	}
+	g_atomic_pointer_set(&published, loops);
 	STOA_LOG(STOA_LOG_INFO, "%d media loop(s) running", n);
 	return 0;
 }
@@ -69,10 +75,17 @@ static gboolean quit_cb(gpointer data)
 
 void stoa_loops_stop(void)
 {
+	/* Every loop quits and is joined before any is freed: a loop still
+	 * running may post to one that already stopped (a plugin handing a
+	 * packet to another loop), and that post must land in a live context,
+	 * whose unref below then frees it. */
+	g_atomic_pointer_set(&published, NULL);
+	for (int i = 0; i < nloops; i++) {
+		g_main_context_invoke(loops[i]->ctx, quit_cb, loops[i]->loop);
+		g_thread_join(loops[i]->thread);
+	}
 	for (int i = 0; i < nloops; i++) {
 		stoa_loop *l = loops[i];
-		g_main_context_invoke(l->ctx, quit_cb, l->loop);
-		g_thread_join(l->thread);
 		g_main_loop_unref(l->loop);
 		g_main_context_unref(l->ctx);
 		g_free(l);
@@ -80,6 +93,17 @@ void stoa_loops_stop(void)
 	g_free(loops);
 	loops = NULL;
 	nloops = 0;
+}
+
+stoa_loop *stoa_loops_get(int index)
+{
+	stoa_loop **all = g_atomic_pointer_get(&published);
+	return all != NULL && index >= 0 && index < nloops ? all[index] : NULL;
+}
+
+int stoa_loops_current(void)
+{
+	return current_index;
 }
 
 stoa_loop *stoa_loops_pick(void)

@@ -27,6 +27,11 @@ void stoa_loops_stop(void);
 stoa_loop *stoa_loops_pick(void);
 int stoa_loops_count(void);
 
+/* The loop with that index, or NULL (no such loop, or stopping). Any thread. */
+stoa_loop *stoa_loops_get(int index);
+/* The index of the loop running the calling thread, or -1. */
+int stoa_loops_current(void);
+
 void stoa_loop_attach(stoa_loop *l);
 void stoa_loop_detach(stoa_loop *l);
 

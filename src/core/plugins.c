@@ -265,6 +265,10 @@ void stoa__core_relay_data(stoa_plugin_session *ps, stoa_plugin_data *msg);
 void stoa__core_send_pli(stoa_plugin_session *ps, int mindex);
 void stoa__core_send_remb(stoa_plugin_session *ps, uint32_t bitrate);
 json_t *stoa__core_media_stats(stoa_plugin_session *ps);
+json_t *stoa__core_generate_offer(stoa_plugin_session *ps, json_t *desc, char *err, size_t errlen);
+int stoa__core_media_loop(stoa_plugin_session *ps);
+int stoa__core_current_loop(void);
+int stoa__core_loop_post(int loop, void (*fn)(void *data), void *data, void (*free_fn)(void *data));
 
 static stoa_core_api core_api = {
 	.generate_answer = stoa__core_generate_answer,
@@ -274,6 +278,10 @@ static stoa_core_api core_api = {
 	.send_pli = stoa__core_send_pli,
 	.send_remb = stoa__core_send_remb,
 	.media_stats = stoa__core_media_stats,
+	.generate_offer = stoa__core_generate_offer,
+	.media_loop = stoa__core_media_loop,
+	.current_loop = stoa__core_current_loop,
+	.loop_post = stoa__core_loop_post,
 	.push_event = core_push_event,
 	.close_pc = core_close_pc,
 	.end_session = core_end_session,

@@ -171,6 +171,11 @@ const char *stoa_pc_state_name(stoa_pc_state s)
 	return (unsigned)s < G_N_ELEMENTS(names) ? names[s] : "?";
 }
 
+int stoa_pc_loop_index(const stoa_pc *pc)
+{
+	return stoa_loop_index(pc->loop);
+}
+
 stoa_pc_state stoa_pc_get_state(const stoa_pc *pc)
 {
 	return (stoa_pc_state)g_atomic_int_get(&pc->state);
@@ -488,12 +493,11 @@ static void on_turn_creds(stoa_turn_creds *creds, void *ud)
 /* Creates the agent (first offer) and starts gathering, at once or, when
  * TURN REST credentials must be fetched first, once they are here. Loop
  * thread. */
-int stoa__pc_ice_setup(stoa_pc *pc);
-int stoa__pc_ice_setup(stoa_pc *pc)
+int stoa__pc_ice_setup(stoa_pc *pc, bool controlling)
 {
 	if (pc->ice != NULL)
 		return 0;
-	pc->ice = stoa_ice_new(stoa_loop_context(pc->loop), false, &ice_cbs, pc);
+	pc->ice = stoa_ice_new(stoa_loop_context(pc->loop), controlling, &ice_cbs, pc);
 	stoa__pc_set_state(pc, STOA_PC_GATHERING);
 	pc->tick = g_timeout_source_new(TICK_MS);
 	g_source_set_callback(pc->tick, tick_cb, pc, NULL);
@@ -582,18 +586,19 @@ static gboolean job_rtp(gpointer p)
 {
 	pc_job *j = p;
 	if (open_pc(j->pc))
-		stoa__pc_send_rtp_now(j->pc, j->mindex, j->buf, j->len);
+		stoa__pc_send_rtp_now(j->pc, j->mindex, j->buf, j->len, (int)j->value - 1);
 	return G_SOURCE_REMOVE;
 }
 
-void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len)
+void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level)
 {
 	if (stoa_loop_is_current(pc->loop)) {
-		stoa__pc_send_rtp_now(pc, mindex, buf, len);
+		stoa__pc_send_rtp_now(pc, mindex, buf, len, level);
 		return;
 	}
 	pc_job *j = job_new(pc, buf, len);
 	j->mindex = mindex;
+	j->value = (uint32_t)(level + 1);
 	stoa_loop_post(pc->loop, job_rtp, j, job_free);
 }
 

@@ -95,13 +95,27 @@ int stoa_pc_set_remote_offer(stoa_pc *pc, const char *sdp, bool trickle, char *e
  * Not on a media loop. Returns the SDP (g_free) or NULL with a message. */
 char *stoa_pc_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen);
 
+/* Builds a server offer from the plugin's description (see
+ * stoa_core_api.generate_offer): starts ICE as the offerer if needed (or
+ * restarts it), waits (≤ ~5 s) for gathering, then writes the offer on the
+ * loop. Not on a media loop. Returns the SDP (g_free) or NULL with a
+ * message. */
+char *stoa_pc_offer(stoa_pc *pc, json_t *desc, char *err, size_t errlen);
+
+/* Applies the client's answer to our last offer. Any thread; posts.
+ * Returns 0 or -1 with a message (SDP that does not parse, no ICE
+ * credentials or fingerprint). */
+int stoa_pc_set_remote_answer(stoa_pc *pc, const char *sdp, char *err, size_t errlen);
+
 /* A trickled candidate: {candidate, sdpMid, sdpMLineIndex} or {completed:true}
  * (borrowed). Any thread; posts. */
 void stoa_pc_trickle(stoa_pc *pc, json_t *candidate);
 
 /* Sends plain RTP/RTCP/data to the peer. On the pc's loop the packet goes
  * out at once; from another thread it is copied and posted. */
-void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len);
+/* `level`: for a stream we offered, the RFC 6464 audio level byte (V bit
+ * and level) to write in our header extension, or -1. */
+void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level);
 void stoa_pc_send_rtcp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len);
 void stoa_pc_send_data(stoa_pc *pc, const char *label, bool binary, const uint8_t *buf, size_t len);
 void stoa_pc_send_pli(stoa_pc *pc, int mindex);
@@ -112,6 +126,8 @@ void stoa_pc_send_remb(stoa_pc *pc, uint32_t bitrate);
 void stoa_pc_close(stoa_pc *pc, const char *reason, bool notify);
 
 stoa_pc_state stoa_pc_get_state(const stoa_pc *pc);
+/* The index of the media loop the pc lives on. Any thread. */
+int stoa_pc_loop_index(const stoa_pc *pc);
 const char *stoa_pc_state_name(stoa_pc_state s);
 
 /* Per-stream statistics (the "media" object of handle_info). Any thread. */

@@ -52,6 +52,10 @@ typedef struct stoa_pc_stream {
 	uint32_t local_ssrc, local_rtx_ssrc;
 	int ext_mid, ext_audio_level, ext_rid, ext_rrid, ext_twcc; /* header extension ids, 0 if none */
 	bool nack;		/* the peer and we agreed on "nack" */
+	/* We offered this m-line: the header extensions on what we send are
+	 * ours (mid, audio level), not the source's, whose ids mean other
+	 * things in this session (a VideoRoom subscriber, say). */
+	bool own_ext;
 	/* receive side: one layer, or with `simulcast` up to three, indexed
 	 * by substream (0 = the lowest quality, as Janus numbers them) */
 	stoa_pc_rlayer rl[STOA_PC_MAX_LAYERS];
@@ -89,6 +93,7 @@ struct stoa_pc {
 	GPtrArray *streams;	/* stoa_pc_stream *, by mindex; NULL for non-RTP lines */
 	char *data_mid;		/* the data channel m-line's mid, or NULL */
 	bool rid_lmh;		/* jsep rid_order "lmh": the offer lists rids lowest first */
+	bool offer_pending;	/* we sent an offer and wait for its answer */
 	stoa_twcc_recorder twcc;	/* transport-wide: one sequence across all streams */
 
 	/* Guarded by `lock` (stoa_pc_answer waits on it from a plugin thread). */
@@ -113,9 +118,16 @@ void stoa__pc_close_now(stoa_pc *pc, const char *reason, bool notify);
 int stoa__pc_send_raw(stoa_pc *pc, const uint8_t *buf, size_t len);
 stoa_dtls_cert *stoa__media_cert(void);
 
+/* pc.c: creates the ICE agent (controlling when we offered) and gathers. */
+int stoa__pc_ice_setup(stoa_pc *pc, bool controlling);
+
 /* pc_negotiate.c */
+const stoa_sdp_media *stoa__pc_bundle_media(const stoa_sdp *s);
 const char *stoa__pc_first_mid(const stoa_pc *pc);
-int stoa__pc_apply_remote(stoa_pc *pc, stoa_sdp *sdp);
+void stoa__pc_build_streams(stoa_pc *pc, bool offerer);
+/* Waits (not on the loop) until the candidates are gathered, or ~5 s. */
+void stoa__pc_wait_gathered(stoa_pc *pc);
+int stoa__pc_apply_remote(stoa_pc *pc, stoa_sdp *sdp, bool answer);
 char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen);
 void stoa__pc_streams_free(stoa_pc *pc);
 
@@ -128,7 +140,7 @@ void stoa__pc_data_close(stoa_pc *pc);
 
 /* pc_rtp.c */
 void stoa__pc_incoming_srtp(stoa_pc *pc, uint8_t *buf, size_t len, bool rtcp);
-void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len);
+void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level);
 void stoa__pc_send_rtcp_now(stoa_pc *pc, const uint8_t *buf, size_t len);
 void stoa__pc_send_pli_now(stoa_pc *pc, int mindex);
 void stoa__pc_send_remb_now(stoa_pc *pc, uint32_t bitrate);

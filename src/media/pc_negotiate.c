@@ -26,7 +26,6 @@
 /* How long an answer waits for our candidates (Janus waits about 5 s too). */
 #define GATHER_WAIT_US (5 * G_USEC_PER_SEC)
 
-int stoa__pc_ice_setup(stoa_pc *pc);
 int stoa__pc_dtls_setup(stoa_pc *pc, stoa_dtls_role role, const char *fp_alg, const char *fp);
 stoa_ice *stoa__pc_ice(stoa_pc *pc);
 
@@ -40,7 +39,7 @@ int stoa_pc_check_sdp(const char *sdp, char *err, size_t errlen)
 }
 
 /* The first m-line that is not rejected: its transport is the bundle's. */
-static const stoa_sdp_media *bundle_media(const stoa_sdp *s)
+const stoa_sdp_media *stoa__pc_bundle_media(const stoa_sdp *s)
 {
 	for (guint i = 0; i < s->media->len; i++) {
 		const stoa_sdp_media *m = s->media->pdata[i];
@@ -64,7 +63,7 @@ static bool credentials_changed(const stoa_sdp *old, const stoa_sdp *now)
 {
 	if (old == NULL)
 		return false;
-	const stoa_sdp_media *a = bundle_media(old), *b = bundle_media(now);
+	const stoa_sdp_media *a = stoa__pc_bundle_media(old), *b = stoa__pc_bundle_media(now);
 	return a != NULL && b != NULL &&
 	       g_strcmp0(stoa_sdp_media_ice_ufrag(old, a), stoa_sdp_media_ice_ufrag(now, b)) != 0;
 }
@@ -75,27 +74,29 @@ static bool credentials_changed(const stoa_sdp *old, const stoa_sdp *now)
  * server picks the profile (RFC 5764 §4.1.1). */
 static stoa_sdp_setup answer_setup(const stoa_sdp *offer)
 {
-	const stoa_sdp_media *m = bundle_media(offer);
+	const stoa_sdp_media *m = stoa__pc_bundle_media(offer);
 	return stoa_sdp_media_setup(offer, m) == STOA_SDP_SETUP_PASSIVE ? STOA_SDP_SETUP_ACTIVE
 									 : STOA_SDP_SETUP_PASSIVE;
 }
 
-/* Loop thread. Takes ownership of `sdp`. */
-int stoa__pc_apply_remote(stoa_pc *pc, stoa_sdp *sdp)
+/* Loop thread. Takes ownership of `sdp`, an offer, or the answer to our
+ * offer (`answer`: an ICE restart then was ours, and already done). */
+int stoa__pc_apply_remote(stoa_pc *pc, stoa_sdp *sdp, bool answer)
 {
-	const stoa_sdp_media *m = bundle_media(sdp);
+	const stoa_sdp_media *m = stoa__pc_bundle_media(sdp);
 	bool restart = credentials_changed(pc->remote, sdp);
 	if (pc->remote != NULL)
 		stoa_sdp_free(pc->remote);
 	pc->remote = sdp;
-	if (stoa__pc_ice_setup(pc) < 0) {
+	if (stoa__pc_ice_setup(pc, false) < 0) {
 		stoa__pc_close_now(pc, "ICE gathering error", true);
 		return -1;
 	}
 	if (restart) {
 		STOA_LOG_S(STOA_LOG_INFO, pc->session_id, pc->handle_id, "ICE restart");
 		pc->remote_trickle_done = false;
-		stoa_ice_restart(pc->ice);
+		if (!answer)
+			stoa_ice_restart(pc->ice);
 	}
 	stoa_ice_set_remote_credentials(pc->ice, stoa_sdp_media_ice_ufrag(sdp, m),
 					stoa_sdp_media_ice_pwd(sdp, m));
@@ -122,7 +123,7 @@ static gboolean remote_job_run(gpointer p)
 {
 	remote_job *j = p;
 	if (stoa_pc_get_state(j->pc) != STOA_PC_CLOSED) {
-		stoa__pc_apply_remote(j->pc, j->sdp);
+		stoa__pc_apply_remote(j->pc, j->sdp, false);
 		j->sdp = NULL;
 		if (!j->trickle && j->pc->ice != NULL && !j->pc->remote_trickle_done) {
 			/* Non-trickle offer: every candidate is in the SDP. */
@@ -147,7 +148,7 @@ int stoa_pc_set_remote_offer(stoa_pc *pc, const char *sdp, bool trickle, char *e
 	stoa_sdp *s = stoa_sdp_parse(sdp, strlen(sdp), err, errlen);
 	if (s == NULL)
 		return -1;
-	const stoa_sdp_media *m = bundle_media(s);
+	const stoa_sdp_media *m = stoa__pc_bundle_media(s);
 	if (m == NULL || stoa_sdp_media_ice_ufrag(s, m) == NULL || stoa_sdp_media_ice_pwd(s, m) == NULL) {
 		g_snprintf(err, errlen, "no m-line with ICE credentials");
 		stoa_sdp_free(s);
@@ -181,7 +182,9 @@ typedef struct trickle_job {
 
 const char *stoa__pc_first_mid(const stoa_pc *pc)
 {
-	const stoa_sdp_media *m = pc->remote != NULL ? bundle_media(pc->remote) : NULL;
+	/* Before the answer to our own offer, the offer's first m-line. */
+	const stoa_sdp *s = pc->remote != NULL ? pc->remote : pc->local;
+	const stoa_sdp_media *m = s != NULL ? stoa__pc_bundle_media(s) : NULL;
 	return m != NULL ? m->mid : NULL;
 }
 
@@ -325,30 +328,64 @@ static int simulcast_layers(const stoa_sdp_media *offer, const stoa_sdp_media *a
 	return 0;
 }
 
-static stoa_pc_stream *stream_from(const stoa_sdp_media *offer, const stoa_sdp_media *answer,
-				   int mindex, bool rid_lmh, stoa_pc_stream *old)
+/* The remote codec with payload type `pt`, or NULL. */
+static const stoa_sdp_codec *codec_by_pt(const stoa_sdp_media *m, int pt)
 {
-	const stoa_sdp_codec *c = answer->codecs->len > 0 ? answer->codecs->pdata[0] : NULL;
+	for (guint i = 0; m->codecs != NULL && i < m->codecs->len; i++) {
+		const stoa_sdp_codec *c = m->codecs->pdata[i];
+		if (c->pt == pt)
+			return c;
+	}
+	return NULL;
+}
+
+static bool dir_sends(stoa_sdp_dir d)
+{
+	return d == STOA_SDP_SENDRECV || d == STOA_SDP_SENDONLY;
+}
+
+static bool dir_receives(stoa_sdp_dir d)
+{
+	return d == STOA_SDP_SENDRECV || d == STOA_SDP_RECVONLY;
+}
+
+/*
+ * One stream from the remote and local descriptions of an m-line. When we
+ * answered, `local` is the answer and already holds only what both sides
+ * agreed. When we offered (`offerer`), `local` is our offer and the remote
+ * answer narrows it: the codec must be in the answer, feedback counts only
+ * if the answer kept it, the directions are what both allow, and the
+ * header extension ids are those the answer accepted.
+ */
+static stoa_pc_stream *stream_from(const stoa_sdp_media *remote, const stoa_sdp_media *local,
+				   int mindex, bool rid_lmh, bool offerer, stoa_pc_stream *old)
+{
+	const stoa_sdp_codec *c = local->codecs->len > 0 ? local->codecs->pdata[0] : NULL;
 	if (c == NULL)
 		return NULL;
+	const stoa_sdp_codec *peer_codec = offerer ? codec_by_pt(remote, c->pt) : c;
+	if (peer_codec == NULL)
+		return NULL;
+	const stoa_sdp_media *offer = remote, *answer = offerer ? remote : local;
 	stoa_pc_stream *s = g_new0(stoa_pc_stream, 1);
 	s->mindex = mindex;
-	s->mid = g_strdup(answer->mid);
-	s->video = answer->type == STOA_SDP_VIDEO;
-	s->send = answer->dir == STOA_SDP_SENDRECV || answer->dir == STOA_SDP_SENDONLY;
-	s->recv = answer->dir == STOA_SDP_SENDRECV || answer->dir == STOA_SDP_RECVONLY;
+	s->mid = g_strdup(local->mid);
+	s->video = local->type == STOA_SDP_VIDEO;
+	s->send = dir_sends(local->dir) && (!offerer || dir_receives(remote->dir));
+	s->recv = dir_receives(local->dir) && (!offerer || dir_sends(remote->dir));
 	s->pt = c->pt;
-	s->rtx_pt = c->rtx_pt;
+	s->rtx_pt = offerer && codec_by_pt(remote, c->rtx_pt) == NULL ? -1 : c->rtx_pt;
 	s->clock = c->clock > 0 ? c->clock : 90000;
 	s->red_pt = -1;
-	s->nack = codec_has_fb(c, "nack");
-	s->nrl = simulcast_layers(offer, answer, rid_lmh, s->rl);
+	s->nack = codec_has_fb(c, "nack") && codec_has_fb(peer_codec, "nack");
+	s->own_ext = offerer;
+	s->nrl = offerer ? 0 : simulcast_layers(offer, answer, rid_lmh, s->rl);
 	s->simulcast = s->nrl > 0;
 	if (!s->simulcast) {
 		s->nrl = 1;
 		media_ssrcs(offer, &s->rl[0].ssrc, &s->rl[0].rtx_ssrc);
 	}
-	media_ssrcs(answer, &s->local_ssrc, &s->local_rtx_ssrc);
+	media_ssrcs(local, &s->local_ssrc, &s->local_rtx_ssrc);
 	s->ext_mid = stoa_sdp_media_extmap_id(answer, EXT_MID);
 	s->ext_audio_level = stoa_sdp_media_extmap_id(answer, EXT_AUDIO_LEVEL);
 	s->ext_rid = stoa_sdp_media_extmap_id(answer, EXT_RID);
@@ -389,7 +426,7 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *offer, const stoa_sdp_m
 	return s;
 }
 
-static void build_streams(stoa_pc *pc)
+void stoa__pc_build_streams(stoa_pc *pc, bool offerer)
 {
 	GPtrArray *old = g_ptr_array_new_with_free_func((GDestroyNotify)stream_free);
 	for (guint i = 0; i < pc->streams->len; i++)
@@ -400,8 +437,9 @@ static void build_streams(stoa_pc *pc)
 		const stoa_sdp_media *a = pc->local->media->pdata[i];
 		const stoa_sdp_media *o = i < pc->remote->media->len ? pc->remote->media->pdata[i] : NULL;
 		stoa_pc_stream *s = NULL;
-		if (a->port != 0 && o != NULL && stoa_sdp_media_is_rtp(a))
-			s = stream_from(o, a, (int)i, pc->rid_lmh, i < old->len ? old->pdata[i] : NULL);
+		if (a->port != 0 && o != NULL && (!offerer || o->port != 0) && stoa_sdp_media_is_rtp(a))
+			s = stream_from(o, a, (int)i, pc->rid_lmh, offerer,
+					i < old->len ? old->pdata[i] : NULL);
 		else if (a->port != 0 && a->type == STOA_SDP_APPLICATION)
 			pc->data_mid = g_strdup(a->mid);
 		g_ptr_array_add(pc->streams, s);
@@ -465,6 +503,10 @@ static int direction_cb(const stoa_sdp_media *offered, unsigned index, void *use
 		return -1;
 	if (offered->type == STOA_SDP_VIDEO && json_is_false(json_object_get(prefs, "video")))
 		return -1;
+	/* A publisher's stream: we only receive (Janus's VideoRoom answers
+	 * recvonly even to a sendrecv offer). */
+	if (json_is_true(json_object_get(prefs, "recvonly")) && offered->type != STOA_SDP_APPLICATION)
+		return dir_sends(offered->dir) ? STOA_SDP_RECVONLY : STOA_SDP_INACTIVE;
 	return (int)stoa_sdp_dir_reverse(offered->dir);
 }
 
@@ -520,7 +562,7 @@ char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen
 		stoa_sdp_free(pc->local);
 	}
 	pc->local = answer;
-	build_streams(pc);
+	stoa__pc_build_streams(pc, false);
 	char *text = stoa_sdp_write(answer);
 	g_mutex_lock(&pc->lock);
 	g_free(pc->local_sdp);
@@ -535,7 +577,7 @@ static void answer_on_loop(gpointer p)
 	c->sdp = stoa__pc_build_answer(c->pc, c->prefs, c->err, sizeof(c->err));
 }
 
-char *stoa_pc_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen)
+void stoa__pc_wait_gathered(stoa_pc *pc)
 {
 	/* With the TURN REST API, gathering starts only once it answered. */
 	gint64 end = g_get_monotonic_time() + GATHER_WAIT_US +
@@ -547,7 +589,12 @@ char *stoa_pc_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen)
 	g_mutex_unlock(&pc->lock);
 	if (!gathered)
 		STOA_LOG_S(STOA_LOG_WARN, pc->session_id, pc->handle_id,
-			   "answering before gathering finished");
+			   "writing SDP before gathering finished");
+}
+
+char *stoa_pc_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen)
+{
+	stoa__pc_wait_gathered(pc);
 	answer_call c = { .pc = pc, .prefs = prefs != NULL ? json_incref(prefs) : json_object() };
 	stoa_loop_run_sync(pc->loop, answer_on_loop, &c);
 	json_decref(c.prefs);

@@ -61,16 +61,62 @@ static int protect_and_send(stoa_pc *pc, uint8_t *buf, size_t len, bool rtcp)
 	return stoa__pc_send_raw(pc, buf, len);
 }
 
-void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len)
+/*
+ * Copies `buf` into `out` with our own header extension block instead of
+ * the source's: the mid (RFC 8843 §15) and, for audio, the level the
+ * source carried (RFC 6464), under the ids the peer accepted. The source's
+ * other elements are dropped, since their ids mean nothing in this
+ * session. Returns the new length, or 0 when it would not fit.
+ */
+static size_t copy_with_own_ext(const stoa_pc_stream *s, const uint8_t *buf, size_t len,
+				const stoa_rtp_info *info, int level, uint8_t *out)
+{
+	size_t fixed = STOA_RTP_HEADER_LEN + 4u * info->csrc_count;
+	size_t mid_len = s->ext_mid > 0 && s->ext_mid < 15 ? MIN(strlen(s->mid), 16) : 0;
+	bool lvl = s->ext_audio_level > 0 && s->ext_audio_level < 15 && level >= 0;
+	size_t elems = (mid_len > 0 ? 1 + mid_len : 0) + (lvl ? 2 : 0);
+	size_t block = elems > 0 ? 4 + ((elems + 3) & ~(size_t)3) : 0;
+	size_t rest = len - info->payload_off;
+	if (fixed + block + rest > STOA_PC_MAX_PACKET)
+		return 0;
+	memcpy(out, buf, fixed);
+	uint8_t *p = out + fixed;
+	if (block > 0) {
+		memset(p, 0, block);
+		stoa_put_be16(p, STOA_RTP_EXT_ONE_BYTE);
+		stoa_put_be16(p + 2, (uint16_t)((block - 4) / 4));
+		uint8_t *e = p + 4;
+		if (mid_len > 0) {
+			*e++ = (uint8_t)((s->ext_mid << 4) | (mid_len - 1));
+			memcpy(e, s->mid, mid_len);
+			e += mid_len;
+		}
+		if (lvl) {
+			*e++ = (uint8_t)(s->ext_audio_level << 4);
+			*e++ = (uint8_t)level;
+		}
+	}
+	out[0] = (uint8_t)(block > 0 ? out[0] | 0x10 : out[0] & ~0x10);
+	memcpy(p + block, buf + info->payload_off, rest);
+	return fixed + block + rest;
+}
+
+void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level)
 {
 	stoa_pc_stream *s = stream_at(pc, mindex);
 	if (s == NULL || !s->send || len > STOA_PC_MAX_PACKET || len < 12)
 		return;
 	uint8_t *out = pc->scratch;
-	memcpy(out, buf, len);
 	stoa_rtp_info info;
-	if (stoa_rtp_parse(out, len, &info) < 0)
+	if (stoa_rtp_parse(buf, len, &info) < 0)
 		return;
+	if (s->own_ext) {
+		len = copy_with_own_ext(s, buf, len, &info, level, out);
+		if (len == 0 || stoa_rtp_parse(out, len, &info) < 0)
+			return;
+	} else {
+		memcpy(out, buf, len);
+	}
 	stoa_rtp_set_ssrc(out, len, s->local_ssrc);
 	int64_t now = g_get_monotonic_time();
 	if (s->nack)

@@ -154,7 +154,8 @@ typedef struct stoa_core_api {
 	 * being handled (the `jsep` handle_message received). `prefs` (borrowed,
 	 * may be NULL) chooses what to accept: {"audiocodec": "opus,pcmu",
 	 * "videocodec": "vp8,vp9,h264", "vp9_profile": "0", "h264_profile":
-	 * "42e01f", "data": true, "audio": true, "video": true}. Waits (up to
+	 * "42e01f", "data": true, "audio": true, "video": true, "recvonly":
+	 * false (true: receive only, as for a publisher)}. Waits (up to
 	 * about 5 s) for the server's ICE candidates so the answer carries them
 	 * all. Call it from a plugin thread, never from a media loop. Returns a
 	 * new jsep object {"type":"answer","sdp":...} to pass to push_event, or
@@ -182,6 +183,35 @@ typedef struct stoa_core_api {
 	 * own media loop it reads directly; elsewhere it asks the loop and
 	 * waits). New reference, or NULL without a peer connection. */
 	json_t *(*media_stats)(stoa_plugin_session *ps);
+
+	/* ---- API version 3: server offers and fan-out ---- */
+
+	/* Builds an SDP offer from the server (the client answers in a later
+	 * message's jsep, which the core applies before handle_message sees
+	 * it). `desc` (borrowed) lists the m-lines in order:
+	 *   {"media": [{"type": "audio"|"video"|"data", "mid": "0",
+	 *               "codec": "opus", "pt": 111, "fmtp": "...",
+	 *               "rtx_pt": 96 (0/absent: no RTX), "send": true,
+	 *               "recv": false, "disabled": false (port 0),
+	 *               "msid": "track id"}, ...],
+	 *    "msid": "stream id", "restart": false (ICE restart)}
+	 * The core keeps the SSRCs of a mid across offers and writes its own
+	 * header extensions (mid, audio level) on what it sends there. Waits
+	 * for ICE gathering like generate_answer: call it from a plugin thread,
+	 * never from a media loop. Returns a new jsep {"type":"offer","sdp"}
+	 * for push_event, or NULL with a reason in err. */
+	json_t *(*generate_offer)(stoa_plugin_session *ps, json_t *desc, char *err, size_t errlen);
+
+	/* The index of the media loop running the handle's peer connection,
+	 * or -1 without one. Any thread. */
+	int (*media_loop)(stoa_plugin_session *ps);
+	/* The index of the media loop running the caller, -1 off the loops. */
+	int (*current_loop)(void);
+	/* Runs fn(data) on media loop `loop` (one wakeup, however much work
+	 * `fn` does: post one batch per loop, not one call per handle), then
+	 * free_fn(data) (may be NULL). From a media loop only. If the loop is
+	 * gone (shutdown) free_fn runs at once and -1 is returned. */
+	int (*loop_post)(int loop, void (*fn)(void *data), void *data, void (*free_fn)(void *data));
 } stoa_core_api;
 
 /*
