@@ -5,11 +5,17 @@ workarounds for aiortc 1.4 (unique extmap ids across the BUNDLE, data
 channel ids by RFC 8832), the NetFilter that drops its datagrams, the offer
 and answer exchange (negotiate), small event matchers, the namespace check
 (skip_reason) and coturn started inside the test's namespace (Coturn).
+The VideoRoom section at the end has what the janus.plugin.videoroom tests
+share: a handle wrapper (VrHandle), an aiortc publisher/subscriber that
+counts what it sends and decodes per track (RoomPeer), and the publish and
+subscribe exchanges.
 Why each workaround exists is told in test_echotest_aiortc.py's docstring.
 Not a test: it has no TAP plan of its own.
 """
 
 import asyncio
+import glob
+import json
 import os
 import random
 import re
@@ -342,3 +348,277 @@ class Coturn:
             diag("coturn log kept in %s" % self.log)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- VideoRoom
+
+VIDEOROOM = "janus.plugin.videoroom"
+
+
+def videoroom_missing():
+    """Why the VideoRoom tests cannot run, or None: the plugins folder
+    ($STOA_PLUGINS) holds no VideoRoom library yet."""
+    folder = os.environ.get("STOA_PLUGINS")
+    if not folder or glob.glob(os.path.join(folder, "*videoroom*.so")):
+        return None   # (Tap.run reports a missing $STOA_PLUGINS)
+    return "no VideoRoom plugin in %s (janus.plugin.videoroom is not built)" % folder
+
+
+def vr_data(m):
+    """plugindata.data of an event or synchronous reply ({} if none)."""
+    return (m.get("plugindata") or {}).get("data") or {}
+
+
+def vr_error(data, code, what=""):
+    """Asserts a VideoRoom error {"videoroom":"event","error_code":code,"error":<str>}."""
+    check(isinstance(data, dict) and data.get("error_code") == code,
+          "%sexpected VideoRoom error %d" % (what + ": " if what else "", code), data)
+    check(isinstance(data.get("error"), str) and data["error"],
+          "error %d without a text" % code, data)
+    check(data.get("videoroom") == "event", "an error is a videoroom \"event\"", data)
+    return data
+
+
+class VrHandle:
+    """One janus.plugin.videoroom handle on a JanusClient (either transport).
+
+    call() sends a message and returns (how, data, jsep): how is "sync"
+    (a success carrying plugindata), "async" (an ack, then the event with
+    the same transaction) or "error" (a core error; data is the reply)."""
+
+    def __init__(self, c, handle_id):
+        self.c = c
+        self.id = handle_id
+
+    @classmethod
+    async def attach(cls, c):
+        r = expect(await c.attach(VIDEOROOM))
+        return cls(c, r["data"]["id"])
+
+    async def send(self, body, jsep=None, **fields):
+        return await self.c.message(body, jsep=jsep, handle_id=self.id, **fields)
+
+    async def call(self, body, jsep=None, timeout=10):
+        r = await self.send(body, jsep)
+        kind = r.get("janus")
+        if kind == "success":
+            check(r.get("sender") == self.id and
+                  (r.get("plugindata") or {}).get("plugin") == VIDEOROOM,
+                  "a synchronous plugin reply names the handle and the plugin", r)
+            return "sync", vr_data(r), None
+        if kind == "ack":
+            tr = r["transaction"]
+            ev = await self.c.event(lambda m: m.get("janus") == "event" and
+                                    m.get("transaction") == tr and m.get("sender") == self.id,
+                                    timeout, "the event answering %s" % json.dumps(body)[:200])
+            return "async", vr_data(ev), ev.get("jsep")
+        return "error", r, None
+
+    async def sync(self, body):
+        """A request the plugin must answer synchronously; returns data."""
+        how, data, _ = await self.call(body)
+        check(how == "sync", "%s: expected a synchronous reply" % body.get("request"), data)
+        return data
+
+    async def async_(self, body, jsep=None, timeout=10):
+        """A request answered by ack + event; returns (data, jsep)."""
+        how, data, ev_jsep = await self.call(body, jsep, timeout)
+        check(how == "async", "%s: expected an ack and an event" % body.get("request"), data)
+        return data, ev_jsep
+
+    async def event(self, pred=None, timeout=5, what="a VideoRoom event"):
+        """The next plugin event of this handle whose data matches pred;
+        returns the whole message (vr_data() for its data)."""
+        return await self.c.event(lambda m: m.get("janus") == "event" and
+                                  m.get("sender") == self.id and
+                                  (pred is None or pred(vr_data(m))), timeout, what)
+
+    async def core_event(self, kind, timeout=10):
+        """The next core event (webrtcup, hangup, ...) of this handle."""
+        return await self.c.event(lambda m: m.get("janus") == kind and
+                                  m.get("sender") == self.id, timeout,
+                                  "%s on handle %s" % (kind, self.id))
+
+    def queued(self):
+        """Events of this handle still queued (not taken by event())."""
+        src = self.c.ws.inbox if self.c.transport == "ws" else self.c.events
+        return [m for m in src if m.get("sender") == self.id]
+
+    async def join(self, room, ptype="publisher", **fields):
+        """A join that must succeed: returns the joined/attached data (and
+        jsep for subscribers)."""
+        body = dict(fields, request="join", room=room, ptype=ptype)
+        data, jsep = await self.async_(body)
+        want = "joined" if ptype == "publisher" else "attached"
+        check(data.get("videoroom") == want, "join: expected %s" % want, data)
+        return (data, jsep) if ptype == "subscriber" else data
+
+    async def detach(self):
+        return await self.c.detach(handle_id=self.id)
+
+
+class SourceVideoTrack(VideoStreamTrack):
+    """aiortc's synthetic video (30 fps, blank) at a chosen size, counting
+    the frames handed to the encoder."""
+
+    def __init__(self, width=640, height=480):
+        super().__init__()
+        self.width = width
+        self.height = height
+        self.sent = 0
+
+    async def recv(self):
+        from av import VideoFrame
+        pts, time_base = await self.next_timestamp()
+        frame = VideoFrame(width=self.width, height=self.height)
+        for p in frame.planes:
+            p.update(bytes(p.buffer_size))
+        frame.pts = pts
+        frame.time_base = time_base
+        self.sent += 1
+        return frame
+
+
+class SourceAudioTrack(AudioStreamTrack):
+    """aiortc's synthetic audio (20 ms of silence a frame), counted."""
+
+    def __init__(self):
+        super().__init__()
+        self.sent = 0
+
+    async def recv(self):
+        frame = await super().recv()
+        self.sent += 1
+        return frame
+
+
+class RoomPeer:
+    """aiortc in a VideoRoom: a publisher (publish=True: sends audio and
+    video of `size`) or a subscriber (answers the server's offer, receives).
+    data=True opens a data channel (ids by RFC 8832), as janus.js does on
+    both sides when data is wanted. Every received track is counted on its
+    own: self.tracks[mid] = {"kind", "frames", "sizes": {"WxH": n}, "last":
+    "WxH"}; data channel messages, on our channel or on one the server
+    opened, land in `received`."""
+
+    def __init__(self, publish=False, data=False, size=(640, 480), label="stoa-vr"):
+        self.pc = RTCPeerConnection()
+        self.tracks = {}
+        self.received = []
+        self.channels = []
+        self.tasks = []
+        self.closed = False
+        self.audio = self.video = self.dc = None
+        self.dc_open = asyncio.Event()
+        if publish:
+            self.audio = SourceAudioTrack()
+            self.video = SourceVideoTrack(*size)
+            self.pc.addTrack(self.audio)
+            self.pc.addTrack(self.video)
+        if data:
+            self.dc = self.pc.createDataChannel(label)
+            self.dc.on("open", self.dc_open.set)
+            self.dc.on("message", self.received.append)
+            follow_rfc8832_ids(self.pc)
+        self.pc.on("track", self._on_track)
+        self.pc.on("datachannel", self._on_channel)
+
+    def _on_channel(self, ch):
+        self.channels.append(ch)
+        ch.on("message", self.received.append)
+
+    def _on_track(self, track):
+        mid = None
+        for t in self.pc.getTransceivers():
+            if t.receiver.track is track:
+                mid = t.mid
+        rec = {"kind": track.kind, "frames": 0, "sizes": {}, "last": None}
+        self.tracks[mid if mid is not None else "track%d" % len(self.tracks)] = rec
+
+        async def consume():
+            while True:
+                try:
+                    frame = await track.recv()
+                except (MediaStreamError, asyncio.CancelledError):
+                    return
+                rec["frames"] += 1
+                if track.kind == "video":
+                    size = "%dx%d" % (frame.width, frame.height)
+                    rec["sizes"][size] = rec["sizes"].get(size, 0) + 1
+                    rec["last"] = size
+        self.tasks.append(asyncio.ensure_future(consume()))
+
+    def counts(self):
+        out = {"audio": 0, "video": 0}
+        for rec in self.tracks.values():
+            out[rec["kind"]] = out.get(rec["kind"], 0) + rec["frames"]
+        return out
+
+    def sent(self):
+        return {"audio": self.audio.sent if self.audio else 0,
+                "video": self.video.sent if self.video else 0}
+
+    async def offer(self):
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return unique_extmap_ids(self.pc.localDescription.sdp)
+
+    async def set_answer(self, sdp):
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    async def answer(self, offer_sdp):
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return self.pc.localDescription.sdp
+
+    async def wait_counts(self, video=0, audio=0, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            n = self.counts()
+            if n["video"] >= video and n["audio"] >= audio:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    async def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await asyncio.wait_for(self.pc.close(), 5)
+        except Exception as e:  # noqa: B902 - best effort
+            diag("aiortc close: %r" % e)
+        for t in self.tasks:
+            t.cancel()
+
+
+async def vr_publish(h, peer, body=None, timeout=15):
+    """`publish` with peer's offer (trickle:false); applies the answer and
+    returns the `configured` data."""
+    sdp = await peer.offer()
+    b = dict(body or {}, request="publish")
+    data, jsep = await h.async_(b, {"type": "offer", "sdp": sdp, "trickle": False}, timeout)
+    check(data.get("configured") == "ok", "publish: expected configured ok", data)
+    check(isinstance(jsep, dict) and jsep.get("type") == "answer" and jsep.get("sdp"),
+          "publish: expected a JSEP answer", data, jsep)
+    await peer.set_answer(jsep["sdp"])
+    return data
+
+
+async def vr_subscribe(h, peer, room, streams, timeout=15, **fields):
+    """Subscriber join (streams) -> attached + offer -> aiortc's answer in
+    `start` -> started. Returns the attached data."""
+    data, jsep = await h.join(room, "subscriber", streams=streams, **fields)
+    check(isinstance(jsep, dict) and jsep.get("type") == "offer" and jsep.get("sdp"),
+          "attached without a JSEP offer", data, jsep)
+    await vr_start(h, peer, jsep, timeout)
+    return data
+
+
+async def vr_start(h, peer, jsep, timeout=15):
+    """Answers a server offer with `start`; returns the started data."""
+    answer = await peer.answer(jsep["sdp"])
+    data, ev_jsep = await h.async_({"request": "start"},
+                                   {"type": "answer", "sdp": answer, "trickle": False}, timeout)
+    check(data.get("started") == "ok", "start: expected started ok", data)
+    check(ev_jsep is None, "start: no JSEP expected with started", ev_jsep)
+    return data
