@@ -226,7 +226,8 @@ static uint32_t clock_of(const vr_sstream *ss)
 
 static void layer_event(vr_sstream *ss, const char *key, int value)
 {
-	json_t *ev = json_pack("{s:s,s:s,s:i}", "videoroom", "event", "mid", ss->mid, key, value);
+	json_t *ev = json_pack("{s:s,s:I,s:s,s:i}", "videoroom", "event", "room",
+			       (json_int_t)ss->room_id, "mid", ss->mid, key, value);
 	vr_core->push_event(ss->ps, NULL, ev, NULL);
 	json_decref(ev);
 }
@@ -281,7 +282,8 @@ static void deliver(vr_sstream *ss, const vr_pkt *p, int64_t now)
 		return;
 	stoa_plugin_rtp out = { .mindex = ss->mindex, .mid = ss->mid, .video = p->video,
 				.buffer = buf, .length = p->len, .substream = -1,
-				.audio_level = p->audio_level, .voice_activity = p->vad };
+				.audio_level = p->audio_level, .voice_activity = p->vad,
+				.forwarded = 1 };
 	vr_core->relay_rtp(ss->ps, &out);
 	ss->relayed++;
 }

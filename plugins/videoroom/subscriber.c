@@ -315,13 +315,15 @@ static json_t *offer_desc(vr_subscriber *s, bool restart)
 	for (int i = 0; i < s->nstreams; i++) {
 		vr_sstream *ss = s->streams[i];
 		json_t *m;
+		/* A stream without a source is inactive, not rejected (port 0):
+		 * a browser whose every m-line is rejected drops the transport,
+		 * and the subscription could not get new sources later. */
 		if (ss->type == VR_DATA) {
-			m = json_pack("{s:s,s:s,s:b}", "type", "data", "mid", ss->mid, "disabled",
-				      s->data_feeds->len == 0);
+			m = json_pack("{s:s,s:s}", "type", "data", "mid", ss->mid);
 		} else {
 			m = json_pack("{s:s,s:s,s:s,s:i,s:b}", "type", ss->type == VR_AUDIO ? "audio" : "video",
 				      "mid", ss->mid, "codec", ss->codec != NULL ? ss->codec : "opus", "pt",
-				      ss->pt, "disabled", ss->feed == NULL);
+				      ss->pt, "send", ss->feed != NULL);
 			if (ss->rtx_pt > 0)
 				json_object_set_new(m, "rtx_pt", json_integer(ss->rtx_pt));
 			if (ss->fmtp != NULL)

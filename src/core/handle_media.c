@@ -325,10 +325,10 @@ void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
 	stoa_pc *pc = stoa_handle_get_pc(stoa_handle_from_ps(ps));
 	if (pc == NULL)
 		return;
-	int level = pkt->audio_level >= 0
-			    ? (pkt->audio_level & 0x7f) | (pkt->voice_activity > 0 ? 0x80 : 0)
-			    : -1;
-	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, level);
+	int ext = !pkt->forwarded	 ? STOA_PC_EXT_KEEP
+		  : pkt->audio_level >= 0 ? (pkt->audio_level & 0x7f) | (pkt->voice_activity > 0 ? 0x80 : 0)
+					  : STOA_PC_EXT_OWN;
+	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, ext);
 	stoa_pc_unref(pc);
 }
 

@@ -113,9 +113,12 @@ void stoa_pc_trickle(stoa_pc *pc, json_t *candidate);
 
 /* Sends plain RTP/RTCP/data to the peer. On the pc's loop the packet goes
  * out at once; from another thread it is copied and posted. */
-/* `level`: for a stream we offered, the RFC 6464 audio level byte (V bit
- * and level) to write in our header extension, or -1. */
-void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level);
+/* `ext`: STOA_PC_EXT_KEEP sends the packet's header extensions as they
+ * are; otherwise they are replaced by this session's own (mid, and the
+ * RFC 6464 audio level byte `ext` (V bit and level) when >= 0). */
+#define STOA_PC_EXT_KEEP (-2)
+#define STOA_PC_EXT_OWN (-1)
+void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext);
 void stoa_pc_send_rtcp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len);
 void stoa_pc_send_data(stoa_pc *pc, const char *label, bool binary, const uint8_t *buf, size_t len);
 void stoa_pc_send_pli(stoa_pc *pc, int mindex);

@@ -52,10 +52,6 @@ typedef struct stoa_pc_stream {
 	uint32_t local_ssrc, local_rtx_ssrc;
 	int ext_mid, ext_audio_level, ext_rid, ext_rrid, ext_twcc; /* header extension ids, 0 if none */
 	bool nack;		/* the peer and we agreed on "nack" */
-	/* We offered this m-line: the header extensions on what we send are
-	 * ours (mid, audio level), not the source's, whose ids mean other
-	 * things in this session (a VideoRoom subscriber, say). */
-	bool own_ext;
 	/* receive side: one layer, or with `simulcast` up to three, indexed
 	 * by substream (0 = the lowest quality, as Janus numbers them) */
 	stoa_pc_rlayer rl[STOA_PC_MAX_LAYERS];

@@ -378,7 +378,6 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *remote, const stoa_sdp_
 	s->clock = c->clock > 0 ? c->clock : 90000;
 	s->red_pt = -1;
 	s->nack = codec_has_fb(c, "nack") && codec_has_fb(peer_codec, "nack");
-	s->own_ext = offerer;
 	s->nrl = offerer ? 0 : simulcast_layers(offer, answer, rid_lmh, s->rl);
 	s->simulcast = s->nrl > 0;
 	if (!s->simulcast) {

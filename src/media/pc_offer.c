@@ -8,7 +8,8 @@
  * server is always controlled), waits for the candidates like an answer
  * does, and writes an offer with a=setup:actpass. Our SSRCs stay the same
  * for a mid across re-offers, so a renegotiation never looks like a new
- * stream to the peer. The client's answer then fixes the DTLS role (its
+ * stream to the peer. Our offers list the mid and audio level extensions,
+ * which pc_rtp.c writes on forwarded packets. The client's answer then fixes the DTLS role (its
  * a=setup), the codecs and feedback it kept, and the header extension ids
  * it accepted; the streams are built from the pair.
  *

@@ -110,7 +110,7 @@ void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t l
 	stoa_rtp_info info;
 	if (stoa_rtp_parse(buf, len, &info) < 0)
 		return;
-	if (s->own_ext) {
+	if (level != STOA_PC_EXT_KEEP) {
 		len = copy_with_own_ext(s, buf, len, &info, level, out);
 		if (len == 0 || stoa_rtp_parse(out, len, &info) < 0)
 			return;

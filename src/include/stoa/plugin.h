@@ -80,6 +80,12 @@ typedef struct stoa_plugin_rtp {
 	int substream;		/* simulcast layer 0..2 from rid/ssrc, -1 if not simulcast */
 	int audio_level;	/* RFC 6464 level (0..127, -dBov), -1 if absent */
 	int voice_activity;	/* RFC 6464 V bit, -1 if absent */
+	/* relay_rtp only (API version 3). 1 when the packet comes from another
+	 * peer (a VideoRoom publisher, the other party of a call): the core
+	 * replaces its header extensions with this session's own (mid, and the
+	 * audio level from audio_level/voice_activity), since the source's
+	 * extension ids mean other things here. 0 (an echo): sent as it is. */
+	int forwarded;
 } stoa_plugin_rtp;
 
 typedef struct stoa_plugin_rtcp {
@@ -195,8 +201,8 @@ typedef struct stoa_core_api {
 	 *               "recv": false, "disabled": false (port 0),
 	 *               "msid": "track id"}, ...],
 	 *    "msid": "stream id", "restart": false (ICE restart)}
-	 * The core keeps the SSRCs of a mid across offers and writes its own
-	 * header extensions (mid, audio level) on what it sends there. Waits
+	 * The core keeps the SSRCs of a mid across offers; the offer lists the
+	 * mid and audio level header extensions (see stoa_plugin_rtp.forwarded). Waits
 	 * for ICE gathering like generate_answer: call it from a plugin thread,
 	 * never from a media loop. Returns a new jsep {"type":"offer","sdp"}
 	 * for push_event, or NULL with a reason in err. */
