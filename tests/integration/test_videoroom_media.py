@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""What the VideoRoom does to a publisher's media besides forwarding it,
+checked on a real peer (aiortc, Debian python3-aiortc, /usr/bin/python3):
+
+  - REMB: the room's `bitrate` reaches the publisher's encoder (aiortc sets
+    its VP8 encoder's target bitrate from the REMB it receives; its range
+    is 250 kbit/s .. 1.5 Mbit/s), and `configure` with a bitrate changes it.
+  - Keyframe requests are coalesced: eight subscribers joining at once,
+    each of whose aiortc receivers asks for keyframes until it can decode,
+    reach the publisher as at most about one PLI a second, and still every
+    subscriber decodes (a request inside the window is sent when it ends,
+    not dropped).
+  - Talking events (audiolevel_event): the publisher sends a loud tone and
+    then silence; aiortc writes the RFC 6464 level of what it sends, and
+    the room (the speaker included) gets `talking` then `stopped-talking`.
+
+One server (-E 127.0.0.2: aioice skips 127.0.0.1), one room per test.
+"""
+
+import asyncio
+import fractions
+import math
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from aiortc.mediastreams import AudioStreamTrack  # noqa: E402
+from av import AudioFrame  # noqa: E402
+
+from stoa_harness import JanusClient, Server, Tap, check, diag  # noqa: E402
+
+from aiortc_peer import (  # noqa: E402
+    PEER_IP, RoomPeer, VrHandle, skip_reason, videoroom_missing, vr_publish, vr_subscribe,
+)
+
+tap = Tap(timeout=60)
+
+
+class ToneTrack(AudioStreamTrack):
+    """A 440 Hz tone near full scale while `loud`, silence otherwise."""
+
+    def __init__(self):
+        super().__init__()
+        self.loud = True
+        self.sent = 0
+
+    async def recv(self):
+        frame = await super().recv()   # paces at 20 ms, 8 kHz mono s16
+        if self.loud:
+            n = frame.samples
+            start = frame.pts
+            pcm = b"".join(int(20000 * math.sin(2 * math.pi * 440 * (start + i) / 8000))
+                           .to_bytes(2, "little", signed=True) for i in range(n))
+            loud = AudioFrame(format="s16", layout="mono", samples=n)
+            loud.planes[0].update(pcm)
+            loud.pts = frame.pts
+            loud.sample_rate = frame.sample_rate
+            loud.time_base = fractions.Fraction(1, frame.sample_rate)
+            frame = loud
+        self.sent += 1
+        return frame
+
+
+def video_sender(peer):
+    for s in peer.pc.getSenders():
+        if s.track is not None and s.track.kind == "video":
+            return s
+    return None
+
+
+def encoder_bitrate(peer):
+    enc = getattr(video_sender(peer), "_RTCRtpSender__encoder", None)
+    return getattr(enc, "target_bitrate", None)
+
+
+async def wait_for(cond, timeout, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        await asyncio.sleep(step)
+    return cond()
+
+
+async def create_room(c, room, **settings):
+    admin = await VrHandle.attach(c)
+    data = await admin.sync(dict(settings, request="create", room=room))
+    check(data.get("videoroom") == "created", "create", data)
+    return admin
+
+
+async def publisher(c, room, peer):
+    h = await VrHandle.attach(c)
+    joined = await h.join(room, display="pub")
+    await vr_publish(h, peer)
+    await h.core_event("webrtcup", 15)
+    return h, joined["id"]
+
+
+@tap.test("REMB: the room's bitrate (300 kbit/s) reaches the publisher's encoder; configure bitrate 400 kbit/s changes it")
+async def test_remb():
+    async with JanusClient("ws") as c:
+        await c.create_session()
+        await create_room(c, 501, bitrate=300000)
+        peer = RoomPeer(publish=True)
+        try:
+            h, _ = await publisher(c, 501, peer)
+            ok = await wait_for(lambda: encoder_bitrate(peer) == 300000, 8)
+            check(ok, "the encoder's target bitrate is not the room's", encoder_bitrate(peer))
+            data, _ = await h.async_({"request": "configure", "bitrate": 400000})
+            check(data.get("configured") == "ok", "configure", data)
+            ok = await wait_for(lambda: encoder_bitrate(peer) == 400000, 8)
+            check(ok, "configure bitrate did not reach the encoder", encoder_bitrate(peer))
+        finally:
+            await peer.close()
+
+
+@tap.test("keyframes: 8 subscribers joining at once all decode, and the publisher sees about one PLI a second, not one per subscriber")
+async def test_keyframes():
+    async with JanusClient("ws") as c:
+        await c.create_session()
+        await create_room(c, 502, publishers=2)
+        pub = RoomPeer(publish=True)
+        plis = []
+        sender = None
+        subs = []
+        try:
+            h, pid = await publisher(c, 502, pub)
+            sender = video_sender(pub)
+            orig = sender._send_keyframe
+
+            def counted():
+                plis.append(time.monotonic())
+                orig()
+            sender._send_keyframe = counted
+            subs = [RoomPeer() for _ in range(8)]
+            handles = [await VrHandle.attach(c) for _ in subs]
+            t0 = time.monotonic()
+            await asyncio.gather(*[vr_subscribe(sh, p, 502, [{"feed": pid}])
+                                   for sh, p in zip(handles, subs)])
+            ok = await asyncio.gather(*[p.wait_counts(video=20, timeout=20) for p in subs])
+            elapsed = time.monotonic() - t0
+            counts = [p.counts() for p in subs]
+            check(all(ok), "not every subscriber decodes video", counts)
+            diag("%d PLIs reached the publisher in %.1f s for 8 subscribers" % (len(plis), elapsed))
+            check(len(plis) >= 1, "no keyframe request reached the publisher")
+            check(len(plis) <= elapsed + 2, "keyframe requests were not coalesced",
+                  len(plis), elapsed)
+            gaps = [b - a for a, b in zip(plis, plis[1:])]
+            check(all(g >= 0.9 for g in gaps), "two PLIs less than a second apart", gaps)
+        finally:
+            for p in subs + [pub]:
+                await p.close()
+
+
+@tap.test("talking: a loud tone gives talking (to the room and the speaker), silence then stopped-talking")
+async def test_talking():
+    async with JanusClient("ws") as c:
+        await c.create_session()
+        await create_room(c, 503, audiolevel_event=True, audio_active_packets=25,
+                          audio_level_average=40)
+        observer = await VrHandle.attach(c)
+        await observer.join(503, display="observer")
+        peer = RoomPeer(publish=True)
+        tone = ToneTrack()
+        sender = [s for s in peer.pc.getSenders() if s.track is not None and
+                  s.track.kind == "audio"][0]
+        sender.replaceTrack(tone)
+        try:
+            h, pid = await publisher(c, 503, peer)
+            ev = await observer.event(lambda d: d.get("videoroom") == "talking", 10, "talking")
+            d = ev["plugindata"]["data"]
+            check(d.get("id") == pid and d.get("room") == 503, "talking names the speaker", d)
+            check(isinstance(d.get("audio-level-dBov-avg"), (int, float)) and
+                  d["audio-level-dBov-avg"] < 40, "the average level", d)
+            await h.event(lambda d: d.get("videoroom") == "talking", 5, "talking to the speaker")
+            tone.loud = False
+            ev = await observer.event(lambda d: d.get("videoroom") == "stopped-talking", 10,
+                                      "stopped-talking")
+            check(ev["plugindata"]["data"].get("id") == pid, "stopped-talking names the speaker")
+        finally:
+            await peer.close()
+
+
+if __name__ == "__main__":
+    why = videoroom_missing() or skip_reason()
+    if why:
+        print("1..0 # SKIP %s" % why, flush=True)
+        sys.exit(0)
+    tap.run(shared=Server(args=["-E", PEER_IP]))
