@@ -243,3 +243,61 @@ bool stoa_rtcp_wants_keyframe(const uint8_t *buf, size_t len)
 	}
 	return false;
 }
+
+size_t stoa_rtcp_nack_seqs(const uint8_t *buf, size_t len, uint16_t *out, size_t max)
+{
+	size_t off = 0, n = 0;
+	while (off + 4 <= len) {
+		uint8_t fmt = buf[off] & 0x1f, pt = buf[off + 1];
+		size_t plen = ((size_t)((buf[off + 2] << 8) | buf[off + 3]) + 1) * 4;
+		if (off + plen > len)
+			break;
+		/* RTPFB (205), FMT 1: after the 12-byte header, 4-byte FCIs. */
+		for (size_t f = off + 12; pt == 205 && fmt == 1 && f + 4 <= off + plen; f += 4) {
+			uint16_t pid = rd16(buf + f), blp = rd16(buf + f + 2);
+			if (n < max)
+				out[n++] = pid;
+			for (int b = 0; b < 16 && n < max; b++)
+				if (blp & (1u << b))
+					out[n++] = (uint16_t)(pid + b + 1);
+		}
+		off += plen;
+	}
+	return n;
+}
+
+void stoa_rtp_switch_offsets(const stoa_rtp_switch *sw, const uint8_t *sent, size_t len,
+			     stoa_rtp_offsets *o)
+{
+	o->ts_off = sw->ts_off;
+	o->seq_out = len >= 12 ? rd16(sent + 2) : 0;
+	o->pid_off = sw->pid_off;
+	o->tl0_off = sw->tl0_off;
+}
+
+int stoa_rtp_switch_apply(const stoa_rtp_offsets *o, bool vp8, uint8_t *buf, size_t len)
+{
+	if (len < 12 || (buf[0] >> 6) != 2)
+		return -1;
+	wr16(buf + 2, o->seq_out);
+	wr32(buf + 4, rd32(buf + 4) + o->ts_off);
+	size_t off, plen;
+	stoa_vp8_desc d;
+	if (!vp8 || stoa_rtp_switch_payload(buf, len, &off, &plen) < 0 ||
+	    stoa_vp8_desc_parse(buf + off, plen, &d) < 0)
+		return 0;
+	uint8_t *payload = buf + off;
+	if (d.pid_off >= 0) {
+		uint16_t pid = (uint16_t)((d.pid + o->pid_off) & (d.pid_15 ? 0x7fff : 0x7f));
+		uint8_t *f = payload + d.pid_off;
+		if (d.pid_15) {
+			f[0] = (uint8_t)(0x80 | ((pid >> 8) & 0x7f));
+			f[1] = (uint8_t)pid;
+		} else {
+			f[0] = (uint8_t)(pid & 0x7f);
+		}
+	}
+	if (d.tl0_off >= 0)
+		payload[d.tl0_off] = (uint8_t)(d.tl0 + o->tl0_off);
+	return 0;
+}

@@ -91,4 +91,22 @@ int stoa_vp8_desc_parse(const uint8_t *payload, size_t len, stoa_vp8_desc *d);
  * the receiver wants a keyframe. */
 bool stoa_rtcp_wants_keyframe(const uint8_t *buf, size_t len);
 
+/* The sequence numbers a compound RTCP packet NACKs (RFC 4585 6.2.1:
+ * generic NACK, PID + BLP), at most `max`. Returns how many. */
+size_t stoa_rtcp_nack_seqs(const uint8_t *buf, size_t len, uint16_t *out, size_t max);
+
+/* The offsets a packet was sent with, to send it again exactly as it was
+ * (a retransmission): stoa_rtp_switch_offsets() after the rewrite, then
+ * stoa_rtp_switch_apply() on a fresh copy of the source packet. */
+typedef struct stoa_rtp_offsets {
+	uint32_t ts_off;
+	uint16_t seq_out;	/* the sequence number it went out with */
+	uint16_t pid_off;
+	uint8_t tl0_off;
+} stoa_rtp_offsets;
+
+void stoa_rtp_switch_offsets(const stoa_rtp_switch *sw, const uint8_t *sent, size_t len,
+			     stoa_rtp_offsets *o);
+int stoa_rtp_switch_apply(const stoa_rtp_offsets *o, bool vp8, uint8_t *buf, size_t len);
+
 #endif

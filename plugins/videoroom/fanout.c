@@ -44,11 +44,14 @@ struct vr_fanout {
 	vr_sstream *items[];
 };
 
-/* A publisher packet shared by every delivery. Immutable once built. */
+/* A publisher packet shared by every delivery and kept in its stream's
+ * ring. Immutable once built. `src` is valid while a delivery holds a
+ * ref on its publisher (the batch does; inline deliveries run inside the
+ * publisher's own callback). */
 typedef struct vr_pkt {
 	gint ref;
-	vr_publisher *pub;	/* ref: its streams outlive the deliveries */
 	vr_pstream *src;
+	uint16_t seq;		/* the publisher's sequence number */
 	bool video;
 	int substream;
 	int audio_level, vad;
@@ -60,6 +63,7 @@ typedef struct vr_pkt {
 } vr_pkt;
 
 typedef struct vr_batch {
+	vr_publisher *pub;	/* ref: its streams outlive the delivery */
 	vr_pkt *pkt;
 	vr_fanout *fo;
 	int group;
@@ -280,6 +284,14 @@ static void deliver(vr_sstream *ss, const vr_pkt *p, int64_t now)
 	buf[1] = (uint8_t)((buf[1] & 0x80) | (ss->pt & 0x7f));
 	if (stoa_rtp_switch_rewrite(&ss->sw, buf, p->len, now) < 0)
 		return;
+	if (p->video) {
+		stoa_rtp_offsets o;
+		stoa_rtp_switch_offsets(&ss->sw, buf, p->len, &o);
+		struct vr_sent *e = &ss->sent[o.seq_out % VR_SENT];
+		e->src = p->src;
+		e->seq_in = p->seq;
+		e->o = o;
+	}
 	stoa_plugin_rtp out = { .mindex = ss->mindex, .mid = ss->mid, .video = p->video,
 				.buffer = buf, .length = p->len, .substream = -1,
 				.audio_level = p->audio_level, .voice_activity = p->vad,
@@ -297,10 +309,8 @@ static void deliver_group(vr_fanout *fo, int g, const vr_pkt *p)
 
 static void pkt_unref(vr_pkt *p)
 {
-	if (!g_atomic_int_dec_and_test(&p->ref))
-		return;
-	vr_publisher_unref(p->pub);
-	g_free(p);
+	if (p != NULL && g_atomic_int_dec_and_test(&p->ref))
+		g_free(p);
 }
 
 static void batch_run(void *data)
@@ -314,6 +324,7 @@ static void batch_free(void *data)
 	vr_batch *b = data;
 	pkt_unref(b->pkt);
 	fanout_unref(b->fo);
+	vr_publisher_unref(b->pub);
 	g_free(b);
 }
 
@@ -321,8 +332,8 @@ static vr_pkt *pkt_new(vr_pstream *src, const stoa_plugin_rtp *in)
 {
 	vr_pkt *p = g_malloc(sizeof(*p) + in->length);
 	p->ref = 1;
-	p->pub = vr_publisher_ref(src->pub);
 	p->src = src;
+	p->seq = (uint16_t)((in->buffer[2] << 8) | in->buffer[3]);
 	p->video = in->video;
 	p->substream = in->substream;
 	p->audio_level = in->audio_level;
@@ -344,12 +355,94 @@ static vr_pkt *pkt_new(vr_pstream *src, const stoa_plugin_rtp *in)
 	return p;
 }
 
+/* ---- the ring (NACKs) ---- */
+
+static void ring_store(vr_pstream *src, vr_pkt *p)
+{
+	g_atomic_int_inc(&p->ref);
+	g_mutex_lock(&src->ring_lock);
+	vr_pkt **slot = &src->ring[p->seq % VR_RING];
+	vr_pkt *old = *slot;
+	*slot = p;
+	g_mutex_unlock(&src->ring_lock);
+	pkt_unref(old);
+}
+
+static vr_pkt *ring_find(vr_pstream *src, uint16_t seq)
+{
+	g_mutex_lock(&src->ring_lock);
+	vr_pkt *p = src->ring[seq % VR_RING];
+	if (p != NULL && p->seq == seq)
+		g_atomic_int_inc(&p->ref);
+	else
+		p = NULL;
+	g_mutex_unlock(&src->ring_lock);
+	return p;
+}
+
+void vr_pstream_ring_clear(vr_pstream *src)
+{
+	vr_pkt *all[VR_RING];
+	g_mutex_lock(&src->ring_lock);
+	memcpy(all, src->ring, sizeof(all));
+	memset(src->ring, 0, sizeof(src->ring));
+	g_mutex_unlock(&src->ring_lock);
+	for (int i = 0; i < VR_RING; i++)
+		pkt_unref(all[i]);
+}
+
+/* The packet sent as `seq`, rebuilt from the source's copy with the same
+ * offsets, sent again (as RTX when negotiated). */
+static void resend_one(vr_sstream *ss, vr_pstream *src, uint16_t seq)
+{
+	const struct vr_sent *e = &ss->sent[seq % VR_SENT];
+	if (e->src != src || e->o.seq_out != seq)
+		return;
+	vr_pkt *p = ring_find(src, e->seq_in);
+	if (p == NULL)
+		return;
+	uint8_t buf[1500];
+	if (p->len <= sizeof(buf)) {
+		memcpy(buf, p->buf, p->len);
+		buf[1] = (uint8_t)((buf[1] & 0x80) | (ss->pt & 0x7f));
+		if (stoa_rtp_switch_apply(&e->o, ss->sw.vp8, buf, p->len) == 0) {
+			stoa_plugin_rtp out = { .mindex = ss->mindex, .mid = ss->mid, .video = true,
+						.buffer = buf, .length = p->len, .substream = -1,
+						.audio_level = -1, .voice_activity = -1,
+						.forwarded = 1 };
+			vr_core->resend_rtp(ss->ps, &out);
+			ss->resent++;
+		}
+	}
+	pkt_unref(p);
+}
+
+void vr_fanout_nack(vr_sstream *ss, const uint8_t *buf, size_t len)
+{
+	uint16_t seqs[128];
+	size_t n = stoa_rtcp_nack_seqs(buf, len, seqs, G_N_ELEMENTS(seqs));
+	if (n == 0)
+		return;
+	/* The source may change (switch) on an API thread: hold its publisher. */
+	g_mutex_lock(&vr_lock);
+	vr_pstream *src = ss->src;
+	vr_publisher *pub = ss->feed != NULL ? vr_publisher_ref(ss->feed) : NULL;
+	g_mutex_unlock(&vr_lock);
+	if (pub == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		resend_one(ss, src, seqs[i]);
+	vr_publisher_unref(pub);
+}
+
 void vr_fanout_rtp(vr_pstream *src, stoa_plugin_rtp *in)
 {
 	vr_fanout *fo = fanout_get(src);
 	if (fo == NULL)
 		return;
 	vr_pkt *p = pkt_new(src, in);
+	if (p->video)
+		ring_store(src, p);
 	int here = vr_core->current_loop();
 	for (int g = 0; g < fo->ngroups; g++) {
 		if (fo->groups[g].loop == here) {
@@ -357,6 +450,7 @@ void vr_fanout_rtp(vr_pstream *src, stoa_plugin_rtp *in)
 			continue;
 		}
 		vr_batch *b = g_new(vr_batch, 1);
+		b->pub = vr_publisher_ref(src->pub);
 		b->pkt = p;
 		g_atomic_int_inc(&p->ref);
 		b->fo = fanout_ref(fo);

@@ -30,7 +30,9 @@ vr_publisher *vr_publisher_ref(vr_publisher *p)
 static void pstream_free(vr_pstream *s)
 {
 	vr_fanout_clear(s);
+	vr_pstream_ring_clear(s);
 	g_mutex_clear(&s->subs_lock);
+	g_mutex_clear(&s->ring_lock);
 	g_free(s->mid);
 	g_free(s->codec);
 	g_free(s->fmtp);
@@ -144,9 +146,12 @@ void vr_publisher_stopped(vr_publisher *p)
 		return;
 	bool was_active = p->active;
 	p->publishing = p->active = false;
-	for (int i = 0; i < p->nstreams; i++)
-		if (p->streams[i] != NULL)
+	for (int i = 0; i < p->nstreams; i++) {
+		if (p->streams[i] != NULL) {
 			vr_fanout_clear(p->streams[i]);
+			vr_pstream_ring_clear(p->streams[i]);
+		}
+	}
 	if (was_active && p->in_room) {
 		json_t *ev = who(p, "unpublished", json_integer((json_int_t)p->id));
 		vr_notify_room(p->room, ev, p, false);
@@ -369,6 +374,7 @@ static void apply_streams(vr_publisher *p, json_t *body, const char *offer, cons
 			s->pub = p;
 			s->mindex = (int)i;
 			g_mutex_init(&s->subs_lock);
+			g_mutex_init(&s->ring_lock);
 			g_atomic_int_set(&s->relay, 1);
 		}
 		g_free(s->mid);

@@ -848,7 +848,16 @@ void vr_sub_hangup_media(vr_handle *h)
 
 void vr_sub_incoming_rtcp(vr_handle *h, stoa_plugin_rtcp *pkt)
 {
-	if (!pkt->video || !stoa_rtcp_wants_keyframe(pkt->buffer, pkt->length))
+	vr_subscriber *sub = h->sub; /* set before the pc existed; stays until destroy_session */
+	if (!pkt->video || sub == NULL || pkt->mindex < 0 || pkt->mindex >= sub->nstreams)
+		return;
+	/* The core hands each NACK of a forwarded stream over on its own. */
+	uint16_t probe;
+	if (stoa_rtcp_nack_seqs(pkt->buffer, pkt->length, &probe, 1) > 0) {
+		vr_fanout_nack(sub->streams[pkt->mindex], pkt->buffer, pkt->length);
+		return;
+	}
+	if (!stoa_rtcp_wants_keyframe(pkt->buffer, pkt->length))
 		return;
 	g_mutex_lock(&vr_lock);
 	vr_subscriber *s = h->sub;

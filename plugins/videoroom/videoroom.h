@@ -48,6 +48,10 @@
 
 #define VR_PACKAGE "janus.plugin.videoroom"
 #define VR_MAX_STREAMS 16	/* m-lines per publisher, and per subscriber */
+#define VR_RING 512		/* packets a published video stream keeps for NACKs */
+#define VR_SENT 256		/* what a subscriber stream remembers of what it sent */
+
+struct vr_pkt;
 
 extern const stoa_core_api *vr_core;
 extern GMutex vr_lock;
@@ -92,6 +96,10 @@ typedef struct vr_pstream {
 	vr_fanout *subs;	/* immutable snapshot, swapped under subs_lock */
 	gint64 last_pli_us;	/* atomic: coalesces keyframe requests */
 	gint pli_pending;	/* atomic: a request came inside the window */
+	/* Recent packets, for subscribers' NACKs: one copy per publisher,
+	 * not one per subscriber (video only; refs on vr_pkt). */
+	GMutex ring_lock;
+	struct vr_pkt *ring[VR_RING];
 	/* talking detection, media loop */
 	int level_sum, level_count;
 	bool talking;
@@ -142,7 +150,15 @@ struct vr_sstream {
 	stoa_rtp_switch sw;
 	stoa_simulcast sim;
 	bool sw_ready;
-	uint64_t relayed;
+	uint64_t relayed, resent;
+	/* What went out under each sequence number (by seq_out % VR_SENT):
+	 * the source packet and the offsets, so a NACK is answered from the
+	 * publisher's ring with exactly the packet sent. */
+	struct vr_sent {
+		const vr_pstream *src;	/* compared, never dereferenced */
+		uint16_t seq_in;
+		stoa_rtp_offsets o;
+	} sent[VR_SENT];
 };
 
 struct vr_subscriber {
@@ -293,6 +309,10 @@ void vr_fanout_clear(vr_pstream *src);
 int vr_fanout_count(vr_pstream *src);
 /* Publisher's media loop: one packet to every subscriber of `src`. */
 void vr_fanout_rtp(vr_pstream *src, stoa_plugin_rtp *pkt);
+/* Subscriber's media loop: answers a NACK for `ss` from its source's ring. */
+void vr_fanout_nack(vr_sstream *ss, const uint8_t *buf, size_t len);
+/* Drops the packets a published stream keeps (it stopped, or is freed). */
+void vr_pstream_ring_clear(vr_pstream *src);
 void vr_fanout_data(vr_pstream *src, stoa_plugin_data *msg);
 /* A keyframe request for `src`, at most one per second whoever asks; one
  * that comes inside the window is sent when it ends (never dropped). */

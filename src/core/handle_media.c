@@ -319,16 +319,32 @@ int stoa__core_loop_post(int loop, void (*fn)(void *data), void *data, void (*fr
 	return 0;
 }
 
+static int ext_of(const stoa_plugin_rtp *pkt)
+{
+	if (!pkt->forwarded)
+		return STOA_PC_EXT_KEEP;
+	if (pkt->audio_level < 0)
+		return STOA_PC_EXT_OWN;
+	return (pkt->audio_level & 0x7f) | (pkt->voice_activity > 0 ? 0x80 : 0);
+}
+
 void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
 void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
 {
 	stoa_pc *pc = stoa_handle_get_pc(stoa_handle_from_ps(ps));
 	if (pc == NULL)
 		return;
-	int ext = !pkt->forwarded	 ? STOA_PC_EXT_KEEP
-		  : pkt->audio_level >= 0 ? (pkt->audio_level & 0x7f) | (pkt->voice_activity > 0 ? 0x80 : 0)
-					  : STOA_PC_EXT_OWN;
-	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, ext);
+	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, ext_of(pkt));
+	stoa_pc_unref(pc);
+}
+
+void stoa__core_resend_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
+void stoa__core_resend_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
+{
+	stoa_pc *pc = stoa_handle_get_pc(stoa_handle_from_ps(ps));
+	if (pc == NULL)
+		return;
+	stoa_pc_resend_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, ext_of(pkt));
 	stoa_pc_unref(pc);
 }
 

@@ -269,6 +269,7 @@ json_t *stoa__core_generate_offer(stoa_plugin_session *ps, json_t *desc, char *e
 int stoa__core_media_loop(stoa_plugin_session *ps);
 int stoa__core_current_loop(void);
 int stoa__core_loop_post(int loop, void (*fn)(void *data), void *data, void (*free_fn)(void *data));
+void stoa__core_resend_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
 
 static stoa_core_api core_api = {
 	.generate_answer = stoa__core_generate_answer,
@@ -282,6 +283,7 @@ static stoa_core_api core_api = {
 	.media_loop = stoa__core_media_loop,
 	.current_loop = stoa__core_current_loop,
 	.loop_post = stoa__core_loop_post,
+	.resend_rtp = stoa__core_resend_rtp,
 	.push_event = core_push_event,
 	.close_pc = core_close_pc,
 	.end_session = core_end_session,

@@ -602,6 +602,26 @@ void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, i
 	stoa_loop_post(pc->loop, job_rtp, j, job_free);
 }
 
+static gboolean job_resend(gpointer p)
+{
+	pc_job *j = p;
+	if (open_pc(j->pc))
+		stoa__pc_resend_rtp_now(j->pc, j->mindex, j->buf, j->len, (int)j->value - 1);
+	return G_SOURCE_REMOVE;
+}
+
+void stoa_pc_resend_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext)
+{
+	if (stoa_loop_is_current(pc->loop)) {
+		stoa__pc_resend_rtp_now(pc, mindex, buf, len, ext);
+		return;
+	}
+	pc_job *j = job_new(pc, buf, len);
+	j->mindex = mindex;
+	j->value = (uint32_t)(ext + 1);
+	stoa_loop_post(pc->loop, job_resend, j, job_free);
+}
+
 static gboolean job_rtcp(gpointer p)
 {
 	pc_job *j = p;

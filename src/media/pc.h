@@ -119,6 +119,9 @@ void stoa_pc_trickle(stoa_pc *pc, json_t *candidate);
 #define STOA_PC_EXT_KEEP (-2)
 #define STOA_PC_EXT_OWN (-1)
 void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext);
+/* A retransmission the plugin rebuilt for a NACK on a forwarded stream
+ * (same `ext` rule); sent as RTX when negotiated. Any thread. */
+void stoa_pc_resend_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext);
 void stoa_pc_send_rtcp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len);
 void stoa_pc_send_data(stoa_pc *pc, const char *label, bool binary, const uint8_t *buf, size_t len);
 void stoa_pc_send_pli(stoa_pc *pc, int mindex);

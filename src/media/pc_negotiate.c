@@ -395,8 +395,6 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *remote, const stoa_sdp_
 		stoa_nack_gen_init(&s->rl[i].nackgen, NULL);
 	}
 	stoa_rtp_send_stats_init(&s->sstats, (uint32_t)s->clock);
-	stoa_rtx_buffer_cfg rc = { .slots = s->video ? 1024 : 256 };
-	s->rtxbuf = stoa_rtx_buffer_new(&rc);
 	if (old != NULL) {
 		/* A renegotiation keeps what was learned about the same stream
 		 * (and the same layers: same rid, or no rid on either side). */
@@ -420,6 +418,7 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *remote, const stoa_sdp_
 			s->out_bytes = old->out_bytes;
 			s->nacks_received = old->nacks_received;
 			s->retransmissions_out = old->retransmissions_out;
+			s->forwarded = old->forwarded;
 		}
 	}
 	return s;

@@ -119,8 +119,17 @@ void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t l
 	}
 	stoa_rtp_set_ssrc(out, len, s->local_ssrc);
 	int64_t now = g_get_monotonic_time();
-	if (s->nack)
-		stoa_rtx_buffer_store(s->rtxbuf, out, len, now);
+	if (level != STOA_PC_EXT_KEEP)
+		s->forwarded = true;
+	if (s->nack && !s->forwarded) {
+		/* Allocated on first use: forwarded streams never need one. */
+		if (s->rtxbuf == NULL) {
+			stoa_rtx_buffer_cfg rc = { .slots = s->video ? 1024 : 256 };
+			s->rtxbuf = stoa_rtx_buffer_new(&rc);
+		}
+		if (s->rtxbuf != NULL)
+			stoa_rtx_buffer_store(s->rtxbuf, out, len, now);
+	}
 	stoa_rtp_send_stats_update(&s->sstats, info.ts, info.payload_len, now);
 	s->out_packets++;
 	s->out_bytes += len;
@@ -377,13 +386,16 @@ static stoa_pc_stream *stream_for_local_ssrc(stoa_pc *pc, uint32_t ssrc)
 	return NULL;
 }
 
-static void resend(stoa_pc *pc, stoa_pc_stream *s, uint16_t seq, int64_t now)
+/* Sends `pkt` (plain, our SSRC) again, as RTX when negotiated. `pkt` may
+ * be pc->scratch itself. */
+static void send_again(stoa_pc *pc, stoa_pc_stream *s, const uint8_t *pkt, size_t len)
 {
-	const uint8_t *pkt;
-	size_t len;
-	if (stoa_rtx_buffer_get_for_resend(s->rtxbuf, seq, now, s->rtt_ms, &pkt, &len) < 0)
-		return;
+	uint8_t rtx[STOA_PC_SCRATCH];
 	uint8_t *out = pc->scratch;
+	if (pkt == out) {
+		memcpy(rtx, pkt, len);
+		pkt = rtx;
+	}
 	if (s->rtx_pt >= 0 && s->local_rtx_ssrc != 0) {
 		int n = stoa_rtx_wrap(pkt, len, (uint8_t)s->rtx_pt, s->local_rtx_ssrc, s->rtx_seq++, out,
 				      STOA_PC_MAX_PACKET);
@@ -397,17 +409,51 @@ static void resend(stoa_pc *pc, stoa_pc_stream *s, uint16_t seq, int64_t now)
 	protect_and_send(pc, out, len, false);
 }
 
-static void on_nack(stoa_pc *pc, const stoa_rtcp_fb *fb, int64_t now)
+static void resend(stoa_pc *pc, stoa_pc_stream *s, uint16_t seq, int64_t now)
+{
+	const uint8_t *pkt;
+	size_t len;
+	if (s->rtxbuf == NULL ||
+	    stoa_rtx_buffer_get_for_resend(s->rtxbuf, seq, now, s->rtt_ms, &pkt, &len) < 0)
+		return;
+	send_again(pc, s, pkt, len);
+}
+
+void stoa__pc_resend_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext)
+{
+	stoa_pc_stream *s = stream_at(pc, mindex);
+	stoa_rtp_info info;
+	if (s == NULL || !s->send || !s->nack || len > STOA_PC_MAX_PACKET ||
+	    stoa_rtp_parse(buf, len, &info) < 0)
+		return;
+	uint8_t *out = pc->scratch;
+	if (ext != STOA_PC_EXT_KEEP) {
+		len = copy_with_own_ext(s, buf, len, &info, ext, out);
+		if (len == 0)
+			return;
+	} else {
+		memcpy(out, buf, len);
+	}
+	stoa_rtp_set_ssrc(out, len, s->local_ssrc);
+	send_again(pc, s, out, len);
+}
+
+/* A forwarded stream's NACK goes to the plugin, which keeps the packets. */
+static void on_nack(stoa_pc *pc, const stoa_rtcp_hdr *h, const stoa_rtcp_fb *fb, int64_t now)
 {
 	stoa_pc_stream *s = stream_for_local_ssrc(pc, fb->media_ssrc);
 	if (s == NULL || !s->nack)
 		return;
 	uint16_t seqs[256];
 	int n = stoa_rtcp_nack_parse(fb, seqs, G_N_ELEMENTS(seqs));
-	for (int i = 0; i < n; i++) {
-		s->nacks_received++;
-		resend(pc, s, seqs[i], now);
+	s->nacks_received += n > 0 ? (uint64_t)n : 0;
+	if (s->forwarded) {
+		/* Just this NACK, with the stream it is about. */
+		pc->owner->rtcp(pc->ud, s->mindex, s->mid, s->video, (uint8_t *)h->buf, h->len);
+		return;
 	}
+	for (int i = 0; i < n; i++)
+		resend(pc, s, seqs[i], now);
 }
 
 static void on_report_blocks(stoa_pc *pc, const uint8_t *blocks, unsigned count)
@@ -458,7 +504,7 @@ static stoa_pc_stream *read_rtcp(stoa_pc *pc, const uint8_t *buf, size_t len, bo
 		} else if ((h.pt == STOA_RTCP_RTPFB || h.pt == STOA_RTCP_PSFB) &&
 			   stoa_rtcp_fb_parse(&h, &fb) == 0) {
 			if (h.pt == STOA_RTCP_RTPFB && fb.fmt == STOA_RTCP_RTPFB_NACK) {
-				on_nack(pc, &fb, now);
+				on_nack(pc, &h, &fb, now);
 			} else if (h.pt == STOA_RTCP_PSFB) {
 				*for_plugin = true;
 				stoa_pc_stream *s = stream_for_local_ssrc(pc, fb.media_ssrc);

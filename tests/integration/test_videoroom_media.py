@@ -10,6 +10,10 @@ checked on a real peer (aiortc, Debian python3-aiortc, /usr/bin/python3):
     reach the publisher as at most about one PLI a second, and still every
     subscriber decodes (a request inside the window is sent when it ends,
     not dropped).
+  - Loss on a subscriber's downlink: its NACKs are answered by the server
+    from the publisher stream's own copy of each packet (retransmissions
+    out > 0 on the subscriber's handle), none reaches the publisher (aiortc
+    counts what it retransmits), and the subscriber keeps decoding.
   - Talking events (audiolevel_event): the publisher sends a loud tone and
     then silence; aiortc writes the RFC 6464 level of what it sends, and
     the room (the speaker included) gets `talking` then `stopped-talking`.
@@ -29,10 +33,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from aiortc.mediastreams import AudioStreamTrack  # noqa: E402
 from av import AudioFrame  # noqa: E402
 
-from stoa_harness import JanusClient, Server, Tap, check, diag  # noqa: E402
+from stoa_harness import JanusClient, Server, Tap, check, diag, expect  # noqa: E402
 
 from aiortc_peer import (  # noqa: E402
-    PEER_IP, RoomPeer, VrHandle, skip_reason, videoroom_missing, vr_publish, vr_subscribe,
+    PEER_IP, NetFilter, RoomPeer, VrHandle, media_stats, skip_reason, videoroom_missing,
+    vr_publish, vr_subscribe,
 )
 
 tap = Tap(timeout=60)
@@ -153,6 +158,56 @@ async def test_keyframes():
         finally:
             for p in subs + [pub]:
                 await p.close()
+
+
+async def handle_info(c, hid):
+    async with JanusClient("http", admin=True) as a:
+        r = await a.request("handle_info", session_id=c.session_id, handle_id=hid)
+    return expect(r)["info"]
+
+
+@tap.test("loss: 5% on a subscriber's downlink is repaired from the publisher stream's packets; no NACK reaches the publisher")
+async def test_loss():
+    async with JanusClient("ws") as c:
+        await c.create_session()
+        await create_room(c, 504)
+        pub = RoomPeer(publish=True)
+        sub = RoomPeer()
+        retransmitted = []
+        try:
+            h, pid = await publisher(c, 504, pub)
+            sender = video_sender(pub)
+            orig = sender._retransmit
+
+            async def counted(seq):
+                retransmitted.append(seq)
+                await orig(seq)
+            sender._retransmit = counted
+            sh = await VrHandle.attach(c)
+            await vr_subscribe(sh, sub, 504, [{"feed": pid}])
+            check(await sub.wait_counts(video=10, timeout=15), "no video before the loss",
+                  sub.counts())
+            net = NetFilter(seed=11)
+            net.attach(sub.pc)
+            before = sub.counts()["video"]
+            net.loss = 0.05
+            await asyncio.sleep(5)
+            net.loss = 0
+            during = sub.counts()["video"] - before
+            info = await handle_info(c, sh.id)
+            video = media_stats(info).get("video") or {}
+            out = video.get("out") or {}
+            diag("subscriber: %d frames decoded in 5 s at 5%% loss; dropped %s; server out %s; "
+                 "publisher retransmitted %d" % (during, net.dropped, out, len(retransmitted)))
+            check(net.dropped["in"] > 10, "the filter dropped too little to test", net.dropped)
+            check(out.get("nacks", 0) > 0, "the subscriber's NACKs did not reach the server", out)
+            check(out.get("retransmissions", 0) > 0, "no retransmission to the subscriber", out)
+            check(len(retransmitted) == 0, "a subscriber's NACK reached the publisher",
+                  retransmitted)
+            check(during >= 75, "the subscriber stopped decoding under loss", during)
+        finally:
+            await sub.close()
+            await pub.close()
 
 
 @tap.test("talking: a loud tone gives talking (to the room and the speaker), silence then stopped-talking")

@@ -218,6 +218,13 @@ typedef struct stoa_core_api {
 	 * free_fn(data) (may be NULL). From a media loop only. If the loop is
 	 * gone (shutdown) free_fn runs at once and -1 is returned. */
 	int (*loop_post)(int loop, void (*fn)(void *data), void *data, void (*free_fn)(void *data));
+
+	/* Forwarded streams (relay_rtp with pkt->forwarded) keep no copies in
+	 * the core: NACKs for them reach incoming_rtcp, one NACK message per
+	 * call with the m-line it is about, and the plugin answers each lost
+	 * packet, rebuilt as first sent (same sequence number), with
+	 * resend_rtp. The core sends it as RTX when negotiated. Any thread. */
+	void (*resend_rtp)(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
 } stoa_core_api;
 
 /*
