@@ -31,8 +31,10 @@ static void pstream_free(vr_pstream *s)
 {
 	vr_fanout_clear(s);
 	vr_pstream_ring_clear(s);
+	vr_forwarders_clear(s);
 	g_mutex_clear(&s->subs_lock);
 	g_mutex_clear(&s->ring_lock);
+	g_mutex_clear(&s->fwd_lock);
 	g_free(s->mid);
 	g_free(s->codec);
 	g_free(s->fmtp);
@@ -150,6 +152,7 @@ void vr_publisher_stopped(vr_publisher *p)
 		if (p->streams[i] != NULL) {
 			vr_fanout_clear(p->streams[i]);
 			vr_pstream_ring_clear(p->streams[i]);
+			vr_forwarders_clear(p->streams[i]);
 		}
 	}
 	if (was_active && p->in_room) {
@@ -375,6 +378,7 @@ static void apply_streams(vr_publisher *p, json_t *body, const char *offer, cons
 			s->mindex = (int)i;
 			g_mutex_init(&s->subs_lock);
 			g_mutex_init(&s->ring_lock);
+			g_mutex_init(&s->fwd_lock);
 			g_atomic_int_set(&s->relay, 1);
 		}
 		g_free(s->mid);
@@ -728,6 +732,7 @@ void vr_pub_incoming_rtp(vr_handle *h, stoa_plugin_rtp *pkt)
 	if (g_atomic_int_get(&s->moderated) || !g_atomic_int_get(&s->relay))
 		return;
 	vr_fanout_rtp(s, pkt);
+	vr_forward_rtp(s, pkt);
 }
 
 void vr_pub_incoming_data(vr_handle *h, stoa_plugin_data *msg)
@@ -739,6 +744,7 @@ void vr_pub_incoming_data(vr_handle *h, stoa_plugin_data *msg)
 		vr_pstream *s = g_atomic_pointer_get(&p->streams[i]);
 		if (s != NULL && s->type == VR_DATA) {
 			vr_fanout_data(s, msg);
+			vr_forward_data(s, msg);
 			return;
 		}
 	}

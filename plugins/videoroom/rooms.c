@@ -86,7 +86,7 @@ vr_room *vr_room_find(vr_req *r, guint64 id)
 
 static int check_word(vr_req *r, const char *name, const char *expected)
 {
-	if (expected == NULL)
+	if (expected == NULL || r->admin)
 		return 0;
 	json_t *v = json_object_get(r->body, name);
 	if (v == NULL)
@@ -122,7 +122,7 @@ int vr_room_count_publishers(vr_room *room)
 }
 
 /* The room a request names, with its secret checked. +1 ref or NULL. */
-static vr_room *room_for_admin(vr_req *r, bool secret)
+vr_room *vr_room_for_request(vr_req *r, bool secret)
 {
 	static const vr_field fields[] = { { "room", VR_T_POSINT, true } };
 	if (VR_CHECK(r, r->body, fields) != 0)
@@ -135,7 +135,7 @@ static vr_room *room_for_admin(vr_req *r, bool secret)
 	return room;
 }
 
-static int check_admin_key(vr_req *r)
+int vr_check_admin_key(vr_req *r)
 {
 	return check_word(r, "admin_key", vr_conf.admin_key);
 }
@@ -179,7 +179,7 @@ json_t *vr_req_create(vr_req *r)
 	static const vr_field fields[] = { { "room", VR_T_POSINT, false },
 					   { "permanent", VR_T_BOOL, false },
 					   { "allowed", VR_T_ARRAY, false } };
-	if (VR_CHECK(r, r->body, fields) != 0 || check_admin_key(r) != 0)
+	if (VR_CHECK(r, r->body, fields) != 0 || vr_check_admin_key(r) != 0)
 		return NULL;
 	json_t *allowed = json_object_get(r->body, "allowed");
 	if (allowed != NULL && check_token_list(r, allowed) != 0)
@@ -219,7 +219,7 @@ json_t *vr_req_edit(vr_req *r)
 		return NULL;
 	bool permanent = json_is_true(json_object_get(r->body, "permanent"));
 	g_mutex_lock(&vr_lock);
-	vr_room *room = room_for_admin(r, true);
+	vr_room *room = vr_room_for_request(r, true);
 	json_t *reply = NULL;
 	if (room != NULL) {
 		vr_settings s;
@@ -265,7 +265,7 @@ json_t *vr_req_destroy(vr_req *r)
 		return NULL;
 	bool permanent = json_is_true(json_object_get(r->body, "permanent"));
 	g_mutex_lock(&vr_lock);
-	vr_room *room = room_for_admin(r, true);
+	vr_room *room = vr_room_for_request(r, true);
 	json_t *reply = NULL;
 	if (room != NULL && (!permanent || persist(r, &room->s, true))) {
 		room->destroyed = true;
@@ -297,7 +297,7 @@ json_t *vr_req_exists(vr_req *r)
 json_t *vr_req_list(vr_req *r)
 {
 	json_t *key = json_object_get(r->body, "admin_key");
-	bool show_private = false;
+	bool show_private = r->admin && json_is_true(json_object_get(r->body, "include_private"));
 	if (key != NULL && vr_conf.admin_key != NULL) {
 		if (!json_is_string(key) || strcmp(json_string_value(key), vr_conf.admin_key) != 0) {
 			vr_error(r, VR_ERR_UNAUTHORIZED, "Unauthorized (wrong admin_key)");
@@ -354,7 +354,7 @@ json_t *vr_req_allowed(vr_req *r)
 	if (list != NULL && check_token_list(r, list) != 0)
 		return NULL;
 	g_mutex_lock(&vr_lock);
-	vr_room *room = room_for_admin(r, true);
+	vr_room *room = vr_room_for_request(r, true);
 	json_t *reply = NULL;
 	if (room != NULL) {
 		if (strcmp(action, "disable") == 0) {
@@ -396,7 +396,7 @@ static vr_publisher *participant(vr_req *r, vr_room *room)
 json_t *vr_req_kick(vr_req *r)
 {
 	g_mutex_lock(&vr_lock);
-	vr_room *room = room_for_admin(r, true);
+	vr_room *room = vr_room_for_request(r, true);
 	vr_publisher *p = room != NULL ? participant(r, room) : NULL;
 	json_t *reply = NULL;
 	if (p != NULL) {
@@ -419,7 +419,7 @@ json_t *vr_req_moderate(vr_req *r)
 {
 	static const vr_field fields[] = { { "mid", VR_T_STRING, true }, { "mute", VR_T_BOOL, true } };
 	g_mutex_lock(&vr_lock);
-	vr_room *room = room_for_admin(r, true);
+	vr_room *room = vr_room_for_request(r, true);
 	vr_publisher *p = room != NULL && VR_CHECK(r, r->body, fields) == 0 ? participant(r, room) : NULL;
 	json_t *reply = NULL;
 	if (p != NULL) {
@@ -450,7 +450,7 @@ json_t *vr_req_moderate(vr_req *r)
 json_t *vr_req_listparticipants(vr_req *r)
 {
 	g_mutex_lock(&vr_lock);
-	vr_room *room = room_for_admin(r, false);
+	vr_room *room = vr_room_for_request(r, false);
 	json_t *reply = NULL;
 	if (room != NULL) {
 		json_t *list = json_array();
@@ -477,20 +477,23 @@ json_t *vr_req_listparticipants(vr_req *r)
 json_t *vr_req_listforwarders(vr_req *r)
 {
 	g_mutex_lock(&vr_lock);
-	vr_room *room = room_for_admin(r, true);
+	vr_room *room = vr_room_for_request(r, true);
 	json_t *reply = NULL;
 	if (room != NULL) {
-		/* No RTP forwarders exist yet (rtp_forward comes with the REST
-		 * API's forwarders); every active publisher is listed with none. */
 		json_t *list = json_array();
 		GHashTableIter it;
 		gpointer v;
 		g_hash_table_iter_init(&it, room->participants);
 		while (g_hash_table_iter_next(&it, NULL, &v)) {
 			vr_publisher *p = v;
-			if (!p->active)
+			json_t *fwd = p->active ? vr_forwarders_json(p) : NULL;
+			if (json_array_size(fwd) == 0) {
+				/* Janus lists only publishers that forward something. */
+				if (fwd != NULL)
+					json_decref(fwd);
 				continue;
-			json_t *e = json_pack("{s:I,s:[]}", "publisher_id", (json_int_t)p->id, "forwarders");
+			}
+			json_t *e = json_pack("{s:I,s:o}", "publisher_id", (json_int_t)p->id, "forwarders", fwd);
 			if (p->display != NULL)
 				json_object_set_new(e, "display", json_string(p->display));
 			json_array_append_new(list, e);
@@ -501,4 +504,61 @@ json_t *vr_req_listforwarders(vr_req *r)
 	}
 	g_mutex_unlock(&vr_lock);
 	return reply;
+}
+
+/* ---- Stoa extensions (Admin API only) ---- */
+
+static json_t *admin_only(vr_req *r)
+{
+	vr_error(r, VR_ERR_INVALID_REQUEST, "Unknown request '%s'",
+		 json_string_value(json_object_get(r->body, "request")));
+	return NULL;
+}
+
+json_t *vr_req_participant_info(vr_req *r)
+{
+	if (!r->admin)
+		return admin_only(r);
+	g_mutex_lock(&vr_lock);
+	vr_room *room = vr_room_for_request(r, false);
+	vr_publisher *p = room != NULL ? participant(r, room) : NULL;
+	json_t *reply = NULL;
+	if (p != NULL) {
+		reply = vr_publisher_query(p);
+		json_object_del(reply, "type");
+		json_object_set_new(reply, "videoroom", json_string("participant"));
+		json_object_set_new(reply, "publisher", json_boolean(p->active));
+		if (p->metadata != NULL)
+			json_object_set(reply, "metadata", p->metadata);
+	}
+	if (room != NULL)
+		vr_room_unref(room);
+	g_mutex_unlock(&vr_lock);
+	return reply;
+}
+
+json_t *vr_req_stats(vr_req *r)
+{
+	if (!r->admin)
+		return admin_only(r);
+	int nrooms = 0, participants = 0, publishers = 0, subscribers = 0;
+	g_mutex_lock(&vr_lock);
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, rooms);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		vr_room *room = v;
+		nrooms++;
+		participants += (int)g_hash_table_size(room->participants);
+		subscribers += (int)room->subscribers->len;
+		GHashTableIter pit;
+		gpointer pv;
+		g_hash_table_iter_init(&pit, room->participants);
+		while (g_hash_table_iter_next(&pit, NULL, &pv))
+			publishers += ((vr_publisher *)pv)->active ? 1 : 0;
+	}
+	g_mutex_unlock(&vr_lock);
+	return json_pack("{s:s,s:i,s:i,s:i,s:i}", "videoroom", "stats", "rooms", nrooms,
+			 "participants", participants, "publishers", publishers, "subscribers",
+			 subscribers);
 }

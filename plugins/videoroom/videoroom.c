@@ -192,6 +192,10 @@ static const struct {
 	{ "moderate", vr_req_moderate },
 	{ "listparticipants", vr_req_listparticipants },
 	{ "listforwarders", vr_req_listforwarders },
+	{ "rtp_forward", vr_req_rtp_forward },
+	{ "stop_rtp_forward", vr_req_stop_rtp_forward },
+	{ "participant_info", vr_req_participant_info },
+	{ "stats", vr_req_stats },
 };
 
 /* Async requests by participant type: publisher, subscriber, unconfigured. */
@@ -553,7 +557,7 @@ static json_t *vr_handle_admin_message(json_t *request)
 	g_free(lower);
 	if (fn == NULL)
 		return vr_error_json(VR_ERR_INVALID_REQUEST, "Unknown request");
-	vr_req r = { .body = request };
+	vr_req r = { .body = request, .admin = true };
 	json_t *reply = fn(&r);
 	run_deferred();
 	return reply != NULL ? reply : vr_error_json(r.code != 0 ? r.code : VR_ERR_UNKNOWN, r.err);

@@ -65,6 +65,7 @@ typedef struct vr_publisher vr_publisher;
 typedef struct vr_subscriber vr_subscriber;
 typedef struct vr_sstream vr_sstream;
 typedef struct vr_fanout vr_fanout;
+typedef struct vr_forwarder vr_forwarder;
 
 struct vr_room {
 	gint ref;
@@ -100,6 +101,11 @@ typedef struct vr_pstream {
 	 * not one per subscriber (video only; refs on vr_pkt). */
 	GMutex ring_lock;
 	struct vr_pkt *ring[VR_RING];
+	/* RTP forwarders (forwarder.c): the list under fwd_lock, its length
+	 * in nfwd (atomic) so the media path skips the lock when empty. */
+	GMutex fwd_lock;
+	GPtrArray *forwarders;
+	gint nfwd;
 	/* talking detection, media loop */
 	int level_sum, level_count;
 	bool talking;
@@ -203,6 +209,9 @@ typedef struct vr_req {
 	json_t *jsep;		/* may be NULL */
 	char err[512];
 	int code;		/* error code, 0 = none */
+	/* From the Admin API (message_plugin, the REST API): trusted, so the
+	 * room secret, pin and the plugin's admin_key are not asked for. */
+	bool admin;
 } vr_req;
 
 /* ---- videoroom.c ---- */
@@ -237,6 +246,11 @@ vr_room *vr_room_ref(vr_room *room);
 int vr_room_check_secret(vr_req *r, vr_room *room);
 int vr_room_check_pin(vr_req *r, vr_room *room);
 int vr_room_count_publishers(vr_room *room);
+/* The room a request names (`room`), its secret checked when `secret`.
+ * +1 ref or NULL with the error set. vr_lock held. */
+vr_room *vr_room_for_request(vr_req *r, bool secret);
+/* The plugin's admin_key, when configured: 0, or 429/433 set on r. */
+int vr_check_admin_key(vr_req *r);
 /* Sync room requests: a reply object, or NULL with an error set on r. */
 json_t *vr_req_create(vr_req *r);
 json_t *vr_req_edit(vr_req *r);
@@ -248,6 +262,11 @@ json_t *vr_req_kick(vr_req *r);
 json_t *vr_req_moderate(vr_req *r);
 json_t *vr_req_listparticipants(vr_req *r);
 json_t *vr_req_listforwarders(vr_req *r);
+json_t *vr_req_rtp_forward(vr_req *r);
+json_t *vr_req_stop_rtp_forward(vr_req *r);
+/* Stoa extensions, Admin API only. */
+json_t *vr_req_participant_info(vr_req *r);
+json_t *vr_req_stats(vr_req *r);
 
 /* ---- publisher.c ---- */
 vr_publisher *vr_publisher_ref(vr_publisher *p);
@@ -319,6 +338,14 @@ void vr_fanout_data(vr_pstream *src, stoa_plugin_data *msg);
 void vr_pstream_request_keyframe(vr_pstream *src);
 /* Publisher's loop, per packet: sends a deferred request when due. */
 void vr_pstream_keyframe_tick(vr_pstream *src, int64_t now);
+
+/* ---- forwarder.c ---- */
+/* The forwarders of a publisher's streams, for listforwarders. */
+json_t *vr_forwarders_json(vr_publisher *p);
+void vr_forwarders_clear(vr_pstream *s);
+/* Publisher's media loop. */
+void vr_forward_rtp(vr_pstream *s, const stoa_plugin_rtp *pkt);
+void vr_forward_data(vr_pstream *s, const stoa_plugin_data *msg);
 
 /* ---- sdp_scan.c ---- */
 typedef struct vr_sdp_mline {

@@ -14,6 +14,10 @@ checked on a real peer (aiortc, Debian python3-aiortc, /usr/bin/python3):
     from the publisher stream's own copy of each packet (retransmissions
     out > 0 on the subscriber's handle), none reaches the publisher (aiortc
     counts what it retransmits), and the subscriber keeps decoding.
+  - RTP forwarders (rtp_forward): the publisher's video and audio arrive
+    as plain RTP on UDP sockets of the test, with the SSRC and payload type
+    asked for; listforwarders lists them; stop_rtp_forward stops them; SRTP
+    and unresolvable hosts are refused.
   - Talking events (audiolevel_event): the publisher sends a loud tone and
     then silence; aiortc writes the RFC 6464 level of what it sends, and
     the room (the speaker included) gets `talking` then `stopped-talking`.
@@ -23,6 +27,7 @@ One server (-E 127.0.0.2: aioice skips 127.0.0.1), one room per test.
 
 import asyncio
 import fractions
+import socket
 import math
 import os
 import sys
@@ -207,6 +212,83 @@ async def test_loss():
             check(during >= 75, "the subscriber stopped decoding under loss", during)
         finally:
             await sub.close()
+            await pub.close()
+
+
+def udp_listener():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.setblocking(False)
+    return s
+
+
+def drain(sock):
+    out = []
+    while True:
+        try:
+            out.append(sock.recv(2048))
+        except BlockingIOError:
+            return out
+
+
+@tap.test("rtp_forward: video and audio arrive as plain RTP with the SSRC/PT asked for; listforwarders; stop; SRTP and bad hosts refused")
+async def test_forward():
+    async with JanusClient("ws") as c:
+        await c.create_session()
+        admin = await create_room(c, 505, secret="s3")
+        pub = RoomPeer(publish=True)
+        vsock, asock = udp_listener(), udp_listener()
+        try:
+            h, pid = await publisher(c, 505, pub)
+            configured = [s for s in pub.pc.getTransceivers()]
+            mids = {t.kind if hasattr(t, "kind") else t.receiver.track.kind: t.mid
+                    for t in configured}
+            vmid, amid = mids.get("video"), mids.get("audio")
+            body = {"request": "rtp_forward", "room": 505, "publisher_id": pid, "secret": "s3",
+                    "host": "127.0.0.1",
+                    "streams": [{"mid": vmid, "port": vsock.getsockname()[1], "ssrc": 4242,
+                                 "pt": 100},
+                                {"mid": amid, "port": asock.getsockname()[1]}]}
+            wrong = await admin.sync(dict(body, secret="nope"))
+            check(wrong.get("error_code") == 433, "wrong secret", wrong)
+            srtp = await admin.sync(dict(body, srtp_suite=80, srtp_crypto="x"))
+            check(srtp.get("error_code") == 430, "SRTP refused", srtp)
+            # An IPv6 literal asked for as IPv4: refused without any DNS lookup.
+            bad = await admin.sync(dict(body, host="::1", host_family="ipv4"))
+            check(bad.get("error_code") == 430, "an unresolvable host", bad)
+            nofeed = await admin.sync(dict(body, publisher_id=12345))
+            check(nofeed.get("error_code") == 428, "unknown publisher", nofeed)
+            data = await admin.sync(body)
+            check(data.get("videoroom") == "rtp_forward" and len(data.get("forwarders", [])) == 2,
+                  "rtp_forward reply", data)
+            await asyncio.sleep(2)
+            video, audio = drain(vsock), drain(asock)
+            check(len(video) > 20 and len(audio) > 20, "forwarded packets",
+                  len(video), len(audio))
+            check(all(p[0] >> 6 == 2 for p in video + audio), "plain RTP (version 2)")
+            check(all(int.from_bytes(p[8:12], "big") == 4242 and (p[1] & 0x7f) == 100
+                      for p in video), "the SSRC and PT asked for", video[0][:12].hex())
+            listed = await admin.sync({"request": "listforwarders", "room": 505, "secret": "s3"})
+            pubs = listed.get("publishers", [])
+            check(len(pubs) == 1 and pubs[0].get("publisher_id") == pid and
+                  len(pubs[0].get("forwarders", [])) == 2, "listforwarders", listed)
+            for f in data["forwarders"]:
+                stop = await admin.sync({"request": "stop_rtp_forward", "room": 505,
+                                         "publisher_id": pid, "stream_id": f["stream_id"],
+                                         "secret": "s3"})
+                check(stop.get("videoroom") == "stop_rtp_forward", "stop_rtp_forward", stop)
+            again = await admin.sync({"request": "stop_rtp_forward", "room": 505,
+                                      "publisher_id": pid, "stream_id": data["forwarders"][0]["stream_id"],
+                                      "secret": "s3"})
+            check(again.get("error_code") == 428, "stopping twice", again)
+            await asyncio.sleep(0.3)
+            drain(vsock)
+            drain(asock)
+            await asyncio.sleep(1)
+            check(len(drain(vsock)) == 0 and len(drain(asock)) == 0, "packets after stop")
+        finally:
+            vsock.close()
+            asock.close()
             await pub.close()
 
 
