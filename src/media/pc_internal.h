@@ -125,6 +125,8 @@ int stoa__pc_ice_setup(stoa_pc *pc, bool controlling);
 const stoa_sdp_media *stoa__pc_bundle_media(const stoa_sdp *s);
 const char *stoa__pc_first_mid(const stoa_pc *pc);
 void stoa__pc_build_streams(stoa_pc *pc, bool offerer);
+/* Writes pc->local as text, kept (under pc->lock) for handle_info. g_free. */
+char *stoa__pc_local_text(stoa_pc *pc);
 /* Waits (not on the loop) until the candidates are gathered, or ~5 s. */
 void stoa__pc_wait_gathered(stoa_pc *pc);
 int stoa__pc_apply_remote(stoa_pc *pc, stoa_sdp *sdp, bool answer);

@@ -561,7 +561,12 @@ char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen
 	}
 	pc->local = answer;
 	stoa__pc_build_streams(pc, false);
-	char *text = stoa_sdp_write(answer);
+	return stoa__pc_local_text(pc);
+}
+
+char *stoa__pc_local_text(stoa_pc *pc)
+{
+	char *text = stoa_sdp_write(pc->local);
 	g_mutex_lock(&pc->lock);
 	g_free(pc->local_sdp);
 	pc->local_sdp = g_strdup(text);

@@ -165,12 +165,7 @@ static char *build_offer(stoa_pc *pc, json_t *desc, char *err, size_t errlen)
 		stoa_sdp_free(pc->local);
 	pc->local = offer;
 	pc->offer_pending = true;
-	char *text = stoa_sdp_write(offer);
-	g_mutex_lock(&pc->lock);
-	g_free(pc->local_sdp);
-	pc->local_sdp = g_strdup(text);
-	g_mutex_unlock(&pc->lock);
-	return text;
+	return stoa__pc_local_text(pc);
 }
 
 /* Loop thread: the agent exists (controlling, since we offer) and gathers;
