@@ -33,7 +33,10 @@ import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, teardown } fro
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 85000;
-const ROOM = 5102;
+// The codec of the room: vp8 here; test_videoroom_simulcast_h264.mjs runs
+// this file again with h264 (Chromium's OpenH264 encoder, rid simulcast).
+const CODEC = process.env.STOA_VR_SIMULCAST_CODEC || 'vp8';
+const ROOM = CODEC === 'vp8' ? 5102 : 5103;
 const MIN_FRAMES = 30;          // at the start, at substream 2
 const SWITCH_FRAMES = 15;       // more frames decoded after each switch
 const HIGH_WAIT_MS = 20000;     // Chromium ramps its estimate up before it sends the upper layers
@@ -46,7 +49,7 @@ const PLAN = [
 	'chromium launches (playwright-core)',
 	'stoa starts and listens on 8088, 8188 and 7088',
 	'publisher and subscriber pages load; janus.js sessions over WebSocket',
-	`create room ${ROOM} (videocodec vp8): {"videoroom":"created"}`,
+	`create room ${ROOM} (videocodec ${CODEC}): {"videoroom":"created"}`,
 	'publisher joins and publishes 1280x720 video with simulcast: the offer has 3 send rids and a=simulcast:send, the answer a=simulcast:recv; webrtcup',
 	'subscriber joins with streams [{feed}]: "attached" with the video stream, answered with start -> "started"',
 	`substream 2 (default): > ${MIN_FRAMES} frames decoded, frameWidth >= ${HIGH_MIN_WIDTH}`,
@@ -168,7 +171,7 @@ async function main() {
 		});
 
 		await step(PLAN[n++], async () => {
-			const r = await call('pub', (room) => window.vr.request('pub', { request: 'create', room, description: 'Stoa simulcast test', publishers: 2, videocodec: 'vp8' }), ROOM);
+			const r = await call('pub', ([room, codec]) => window.vr.request('pub', { request: 'create', room, description: 'Stoa simulcast test', publishers: 2, videocodec: codec }), [ROOM, CODEC]);
 			if (r.videoroom !== 'created' || r.room !== ROOM) return { fail: true, lines: [`got ${JSON.stringify(r)}`] };
 			return { lines: [JSON.stringify(r)] };
 		});
