@@ -115,11 +115,15 @@ void stoa_handle_detach(stoa_handle *h, bool notify)
 
 void stoa_handle_hangup(stoa_handle *h, const char *reason)
 {
-	/* The pc's closed callback sends `hangup`, tells the plugin and drops the
-	 * handle's ref; without a pc there is nothing to close and, as in Janus,
-	 * no event. */
-	stoa_pc *pc = stoa_handle_get_pc(h);
+	/* The pc leaves the handle now (its ref comes with it), so an offer
+	 * that follows at once gets a fresh pc instead of landing on one that
+	 * is closing; the old pc's closed callback still sends `hangup` and
+	 * tells the plugin. Without a pc there is nothing to close and, as in
+	 * Janus, no event. */
 	g_mutex_lock(&h->lock);
+	stoa_pc *pc = h->pc;
+	h->pc = NULL;
+	h->got_offer = h->sent_offer = false;
 	g_queue_clear_full(&h->pending_trickles, (GDestroyNotify)json_decref);
 	g_mutex_unlock(&h->lock);
 	if (pc != NULL) {

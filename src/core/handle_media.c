@@ -58,8 +58,12 @@ static void own_closed(void *ud, stoa_pc *pc, const char *reason, bool notify)
 		h->pc = NULL;
 		h->got_offer = h->sent_offer = false;
 	}
+	/* A newer pc already took over (an offer right after a hangup): this
+	 * close is old news for the plugin, which must not tear down the new
+	 * media. */
+	bool newer = !current && h->pc != NULL;
 	g_mutex_unlock(&h->lock);
-	if (plugin_live(h) && h->plugin->hangup_media != NULL)
+	if (plugin_live(h) && !newer && h->plugin->hangup_media != NULL)
 		h->plugin->hangup_media(&h->ps);
 	if (notify && plugin_live(h))
 		send_event(h, json_pack("{s:s,s:s}", "janus", "hangup", "reason", reason));
@@ -155,11 +159,20 @@ stoa_pc *stoa_handle_get_pc(stoa_handle *h)
  * that came before any SDP moved to `queued`. NULL without a media loop. */
 static stoa_pc *ensure_pc(stoa_handle *h, GQueue *queued, char *err, size_t errlen)
 {
+	stoa_pc *stale = NULL;
 	g_mutex_lock(&h->lock);
+	if (h->pc != NULL && stoa_pc_get_state(h->pc) == STOA_PC_CLOSED) {
+		/* It closed on its own (ICE failed, DTLS alert) and its closed
+		 * callback has not run yet: start afresh. */
+		stale = h->pc;
+		h->pc = NULL;
+	}
 	if (h->pc == NULL) {
 		h->pc = stoa_pc_new(&handle_owner, h, h->session->id, h->id);
 		if (h->pc == NULL) {
 			g_mutex_unlock(&h->lock);
+			if (stale != NULL)
+				stoa_pc_unref(stale);
 			g_snprintf(err, errlen, "no media loop");
 			return NULL;
 		}
@@ -168,6 +181,8 @@ static stoa_pc *ensure_pc(stoa_handle *h, GQueue *queued, char *err, size_t errl
 	*queued = h->pending_trickles;
 	g_queue_init(&h->pending_trickles);
 	g_mutex_unlock(&h->lock);
+	if (stale != NULL)
+		stoa_pc_unref(stale); /* the handle's ref */
 	return pc;
 }
 
