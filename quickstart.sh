@@ -20,7 +20,8 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
   libglib2.0-dev libnice-dev libsrtp2-dev libssl-dev libusrsctp-dev
   libmicrohttpd-dev libwebsockets-dev libjansson-dev libconfig-dev"
 TEST_PKGS="iproute2 util-linux curl python3 python3-websockets python3-aiohttp python3-aiortc
-  chromium nodejs npm coturn"
+  python3-yaml python3-jsonschema
+  python3-prometheus-client chromium nodejs npm coturn"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -726,7 +726,16 @@ void vr_pub_incoming_rtp(vr_handle *h, stoa_plugin_rtp *pkt)
 	vr_pstream *s = g_atomic_pointer_get(&p->streams[pkt->mindex]);
 	if (s == NULL || !p->active)
 		return;
-	periodic(p, s, g_get_monotonic_time());
+	int64_t now = g_get_monotonic_time();
+	periodic(p, s, now);
+	s->win_bytes += pkt->length;
+	if (now - s->win_start_us >= G_USEC_PER_SEC) {
+		if (s->win_start_us != 0)
+			g_atomic_int_set(&s->bitrate,
+					 (gint)(s->win_bytes * 8 * G_USEC_PER_SEC / (uint64_t)(now - s->win_start_us)));
+		s->win_bytes = 0;
+		s->win_start_us = now;
+	}
 	if (s->type == VR_AUDIO && pkt->audio_level >= 0 && p->room->s.audiolevel_event)
 		talking(p, s, pkt->audio_level);
 	if (g_atomic_int_get(&s->moderated) || !g_atomic_int_get(&s->relay))
@@ -759,6 +768,8 @@ json_t *vr_publisher_query(vr_publisher *p)
 			continue;
 		json_t *o = pstream_json(s, true);
 		json_object_set_new(o, "subscribers", json_integer(vr_fanout_count(s)));
+		if (s->type != VR_DATA)
+			json_object_set_new(o, "bitrate", json_integer(g_atomic_int_get(&s->bitrate)));
 		json_array_append_new(streams, o);
 	}
 	json_t *o = json_pack("{s:s,s:I,s:I,s:b,s:b,s:b,s:o}", "type", "publisher", "room",

@@ -106,6 +106,10 @@ typedef struct vr_pstream {
 	GMutex fwd_lock;
 	GPtrArray *forwarders;
 	gint nfwd;
+	/* received bitrate: counted on the media loop, published each second */
+	uint64_t win_bytes;
+	int64_t win_start_us;
+	gint bitrate;		/* atomic, bit/s */
 	/* talking detection, media loop */
 	int level_sum, level_count;
 	bool talking;

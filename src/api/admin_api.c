@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/plugins.h"
 #include "media/pc.h"
 
@@ -153,6 +154,17 @@ static json_t *admin_message_plugin(stoa_request *req)
 	return r;
 }
 
+/* Stoa's extension: the Prometheus text of GET /metrics, for clients that
+ * only speak the Admin API. */
+static json_t *admin_metrics(stoa_request *req)
+{
+	char *text = stoa_metrics_render();
+	json_t *r = stoa__api_success(req);
+	json_object_set_new(r, "metrics", json_string(text));
+	g_free(text);
+	return r;
+}
+
 /* ---- stored tokens ---- */
 
 static json_t *tokens_disabled(stoa_request *req)
@@ -285,7 +297,7 @@ static json_t *admin_hangup_webrtc(stoa_request *req)
 	return stoa__api_success(req);
 }
 
-static json_t *handle_info_object(stoa_handle *h, bool plugin_only)
+json_t *stoa__api_handle_info(stoa_handle *h, bool plugin_only)
 {
 	stoa_session *s = h->session;
 	gint64 now = g_get_monotonic_time();
@@ -336,7 +348,7 @@ static json_t *admin_handle_info(stoa_request *req)
 	bool plugin_only = json_is_true(json_object_get(req->root, "plugin_only"));
 	json_t *r = stoa__api_success(req);
 	json_object_set_new(r, "handle_id", json_integer((json_int_t)req->handle->id));
-	json_object_set_new(r, "info", handle_info_object(req->handle, plugin_only));
+	json_object_set_new(r, "info", stoa__api_handle_info(req->handle, plugin_only));
 	return r;
 }
 
@@ -351,6 +363,7 @@ static const stoa_verb admin_verbs[] = {
 	{ "set_session_timeout", STOA_SCOPE_ROOT | STOA_SCOPE_SESSION, false, admin_set_session_timeout },
 	{ "list_sessions", STOA_SCOPE_ROOT, false, admin_list_sessions },
 	{ "message_plugin", STOA_SCOPE_ROOT, false, admin_message_plugin },
+	{ "metrics", STOA_SCOPE_ROOT, false, admin_metrics },
 	{ "add_token", STOA_SCOPE_ROOT, false, admin_add_token },
 	{ "allow_token", STOA_SCOPE_ROOT, false, admin_allow_token },
 	{ "disallow_token", STOA_SCOPE_ROOT, false, admin_disallow_token },
@@ -362,6 +375,11 @@ static const stoa_verb admin_verbs[] = {
 	{ "detach_handle", STOA_SCOPE_HANDLE, false, stoa__api_verb_detach },
 	{ "hangup_webrtc", STOA_SCOPE_HANDLE, false, admin_hangup_webrtc },
 };
+
+const stoa_verb *stoa__admin_verb_find(const char *verb)
+{
+	return stoa__api_verb_find(admin_verbs, G_N_ELEMENTS(admin_verbs), verb);
+}
 
 static bool admin_authorized(stoa_request *req)
 {
@@ -394,7 +412,7 @@ static json_t *admin_lookup(stoa_request *req)
 
 static json_t *admin_dispatch(stoa_request *req)
 {
-	const stoa_verb *v = stoa__api_verb_find(admin_verbs, G_N_ELEMENTS(admin_verbs), req->verb);
+	const stoa_verb *v = stoa__admin_verb_find(req->verb);
 	bool root = req->session_id == 0 && !req->has_handle;
 	unsigned scope = root ? STOA_SCOPE_ROOT : req->has_handle ? STOA_SCOPE_HANDLE : STOA_SCOPE_SESSION;
 	if (v == NULL || !(v->scopes & scope))

@@ -75,5 +75,12 @@ json_t *stoa__api_verb_detach(stoa_request *req);
 
 /* The Admin API (admin_api.c). */
 json_t *stoa__admin_api_handle(stoa_tconn *conn, json_t *root);
+/* handle_info's `info` object for `h` (plugin, plugin_specific, flags and,
+ * unless plugin_only, the peer connection's ICE/DTLS/media state and
+ * stats). New ref. API or HTTP thread: it waits for the pc's media loop.
+ * Shared with the REST API's GET /sessions/{session}. */
+json_t *stoa__api_handle_info(stoa_handle *h, bool plugin_only);
+/* The Admin API verb table's entry for `verb`, or NULL. */
+const stoa_verb *stoa__admin_verb_find(const char *verb);
 
 #endif

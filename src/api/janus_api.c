@@ -14,6 +14,7 @@
 #include "core/auth.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/plugins.h"
 #include "media/pc.h"
 
@@ -366,12 +367,8 @@ static json_t *dispatch_session(stoa_request *req, const stoa_verb *v)
 	return v->fn(req);
 }
 
-json_t *stoa_api_handle(stoa_tconn *conn, json_t *root)
+static json_t *janus_api_handle(stoa_tconn *conn, json_t *root)
 {
-	if (!json_is_object(root))
-		return stoa_api_error(0, NULL, STOA_ERR_INVALID_JSON_OBJECT, NULL);
-	if (conn->admin)
-		return stoa__admin_api_handle(conn, root);
 	stoa_request req;
 	json_t *reply = stoa__api_envelope(&req, conn, root);
 	if (reply != NULL)
@@ -382,5 +379,33 @@ json_t *stoa_api_handle(stoa_tconn *conn, json_t *root)
 	else
 		reply = dispatch_session(&req, v);
 	stoa__api_request_clear(&req);
+	return reply;
+}
+
+/* Counts a request by the table's spelling of its verb and the code of its
+ * reply (0 unless it is an error): the one place every reply passes. */
+static void count_request(bool admin, json_t *root, json_t *reply)
+{
+	const char *verb = json_string_value(json_object_get(root, "janus"));
+	const stoa_verb *v = NULL;
+	if (verb != NULL)
+		v = admin ? stoa__admin_verb_find(verb)
+			  : stoa__api_verb_find(janus_verbs, G_N_ELEMENTS(janus_verbs), verb);
+	int code = 0;
+	if (g_strcmp0(json_string_value(json_object_get(reply, "janus")), "error") == 0)
+		code = (int)json_integer_value(json_object_get(json_object_get(reply, "error"), "code"));
+	stoa_metrics_api_request(admin, v != NULL ? v->name : NULL, code);
+}
+
+json_t *stoa_api_handle(stoa_tconn *conn, json_t *root)
+{
+	json_t *reply;
+	if (!json_is_object(root))
+		reply = stoa_api_error(0, NULL, STOA_ERR_INVALID_JSON_OBJECT, NULL);
+	else if (conn->admin)
+		reply = stoa__admin_api_handle(conn, root);
+	else
+		reply = janus_api_handle(conn, root);
+	count_request(conn->admin, root, reply);
 	return reply;
 }

@@ -9,6 +9,11 @@
  * because Janus accepts spellings libconfig would not convert: "8088" for an
  * integer, "yes" for a boolean, 8088 for a string.
  *
+ * A list key (STOA_CONF_LIST) holds records: a libconfig list of groups,
+ * each read with its own small key table by the same converters, so a
+ * record's members are checked and reported like any other key
+ * ("rest_api.tokens[1].token: must be a string").
+ *
  * Known limit: libconfig 1.5 stores an unsuffixed integer literal past 32
  * bits wrapped (4294967297 arrives as 1), before we can see it. Literals with
  * an L suffix and quoted numbers are range-checked exactly.
@@ -32,7 +37,9 @@
 
 #include "core/log.h"
 
-/* What a load is working on; `name` is the file name used in messages. */
+/* What a load is working on; `name` is the file name used in messages.
+ * `prefix` names the record being read ("rest_api.tokens[1]"), NULL at the
+ * top of the file. */
 typedef struct conf_ctx {
 	const char *name;
 	const stoa_conf_key *keys;
@@ -40,6 +47,7 @@ typedef struct conf_ctx {
 	void *target;
 	char *err;
 	size_t errlen;
+	const char *prefix;
 } conf_ctx;
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -64,10 +72,13 @@ static const char *setting_file(const conf_ctx *ctx, const config_setting_t *s)
 	return f != NULL ? f : ctx->name;
 }
 
-/* Writes "section.name" (or "name" for a top-level key) into buf. */
-static const char *key_path(const stoa_conf_key *k, char *buf, size_t size)
+/* Writes "section.name" (or "name" for a top-level key, "record.name" for
+ * a member of a list record) into buf. */
+static const char *key_path(const conf_ctx *ctx, const stoa_conf_key *k, char *buf, size_t size)
 {
-	if (k->section != NULL)
+	if (ctx->prefix != NULL)
+		snprintf(buf, size, "%s.%s", ctx->prefix, k->name);
+	else if (k->section != NULL)
 		snprintf(buf, size, "%s.%s", k->section, k->name);
 	else
 		snprintf(buf, size, "%s", k->name);
@@ -80,7 +91,7 @@ static int key_error(const conf_ctx *ctx, const stoa_conf_key *k, const config_s
 	char path[256];
 
 	set_err(ctx->err, ctx->errlen, "%s:%u: %s: %s", setting_file(ctx, s),
-		config_setting_source_line(s), key_path(k, path, sizeof(path)), what);
+		config_setting_source_line(s), key_path(ctx, k, path, sizeof(path)), what);
 	return -1;
 }
 
@@ -109,14 +120,30 @@ void stoa_conf_set_string(char **field, const char *value)
 	*field = copy;
 }
 
+/* Frees the records of a list field and the array itself. */
+static void list_free(const stoa_conf_list *spec, GPtrArray **field)
+{
+	if (*field == NULL)
+		return;
+	for (guint i = 0; i < (*field)->len; i++) {
+		stoa_conf_free(spec->keys, spec->nkeys, (*field)->pdata[i]);
+		g_free((*field)->pdata[i]);
+	}
+	g_ptr_array_free(*field, TRUE);
+	*field = NULL;
+}
+
 void stoa_conf_free(const stoa_conf_key *keys, size_t nkeys, void *target)
 {
 	for (size_t i = 0; i < nkeys; i++) {
-		if (keys[i].type != STOA_CONF_STRING)
-			continue;
-		char **field = (char **)(void *)((char *)target + keys[i].offset);
-		g_free(*field);
-		*field = NULL;
+		void *field = (char *)target + keys[i].offset;
+
+		if (keys[i].type == STOA_CONF_LIST) {
+			list_free(keys[i].list, (GPtrArray **)field);
+		} else if (keys[i].type == STOA_CONF_STRING) {
+			g_free(*(char **)field);
+			*(char **)field = NULL;
+		}
 	}
 }
 
@@ -240,34 +267,96 @@ static int find_section(const conf_ctx *ctx, const config_t *cfg, const char *se
 	return -1;
 }
 
+static int convert(const conf_ctx *ctx, const stoa_conf_key *k, const config_setting_t *s);
+
+/* Reads one record (a group) into a fresh struct appended to `out`, with
+ * the record's own keys; unknown members get the usual warning. */
+static int convert_record(const conf_ctx *ctx, const stoa_conf_key *k, const config_setting_t *g,
+			  unsigned index, GPtrArray *out)
+{
+	const stoa_conf_list *spec = k->list;
+	char prefix[256], path[240];
+	conf_ctx sub = *ctx;
+
+	key_path(ctx, k, path, sizeof(path));
+	snprintf(prefix, sizeof(prefix), "%s[%u]", path, index);
+	g_ptr_array_add(out, g_malloc0(spec->size));
+	if (!config_setting_is_group(g)) {
+		set_err(ctx->err, ctx->errlen, "%s:%u: %s: must be a group { ... }",
+			setting_file(ctx, g), config_setting_source_line(g), prefix);
+		return -1;
+	}
+	sub.keys = spec->keys;
+	sub.nkeys = spec->nkeys;
+	sub.target = out->pdata[out->len - 1];
+	sub.prefix = prefix;
+	for (int j = 0; j < config_setting_length(g); j++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)j);
+		bool known = false;
+		for (size_t i = 0; i < spec->nkeys && !known; i++)
+			known = strcmp(spec->keys[i].name, config_setting_name(m)) == 0;
+		if (!known)
+			STOA_LOG(STOA_LOG_WARN, "%s:%u: unknown setting %s.%s (ignored)",
+				 setting_file(ctx, m), config_setting_source_line(m), prefix,
+				 config_setting_name(m));
+	}
+	for (size_t i = 0; i < spec->nkeys; i++) {
+		const config_setting_t *m = config_setting_get_member(g, spec->keys[i].name);
+		if (m != NULL && convert(&sub, &spec->keys[i], m) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A list of groups. An empty array `[]` is accepted as an empty list, as
+ * the two look alike to an operator. The records replace any earlier value
+ * (even on failure, so that stoa_conf_free frees what was read). */
+static int convert_list(const conf_ctx *ctx, const stoa_conf_key *k, const config_setting_t *s)
+{
+	GPtrArray **field = (GPtrArray **)(void *)((char *)ctx->target + k->offset);
+	GPtrArray *out;
+	int rc = 0;
+
+	if (!config_setting_is_list(s) &&
+	    !(config_setting_is_array(s) && config_setting_length(s) == 0))
+		return key_error(ctx, k, s, "must be a list of groups: ( { ... }, { ... } )");
+	out = g_ptr_array_new();
+	for (int i = 0; i < config_setting_length(s) && rc == 0; i++)
+		rc = convert_record(ctx, k, config_setting_get_elem(s, (unsigned)i), (unsigned)i, out);
+	list_free(k->list, field);
+	*field = out;
+	return rc;
+}
+
+static int convert(const conf_ctx *ctx, const stoa_conf_key *k, const config_setting_t *s)
+{
+	switch (k->type) {
+	case STOA_CONF_BOOL:
+		return convert_bool(ctx, k, s);
+	case STOA_CONF_INT:
+		return convert_int(ctx, k, s);
+	case STOA_CONF_STRING:
+		return convert_string(ctx, k, s);
+	case STOA_CONF_LIST:
+		return convert_list(ctx, k, s);
+	}
+	set_err(ctx->err, ctx->errlen, "%s: bad key type %d in the key table", k->name,
+		(int)k->type);
+	return -1;
+}
+
 static int apply_keys(const conf_ctx *ctx, const config_t *cfg)
 {
 	for (size_t i = 0; i < ctx->nkeys; i++) {
 		const stoa_conf_key *k = &ctx->keys[i];
 		const config_setting_t *sec, *s;
-		int rc = -1;
 
 		if (find_section(ctx, cfg, k->section, &sec) < 0)
 			return -1;
 		s = sec != NULL ? config_setting_get_member(sec, k->name) : NULL;
 		if (s == NULL)
 			continue; /* keep the default already in target */
-		switch (k->type) {
-		case STOA_CONF_BOOL:
-			rc = convert_bool(ctx, k, s);
-			break;
-		case STOA_CONF_INT:
-			rc = convert_int(ctx, k, s);
-			break;
-		case STOA_CONF_STRING:
-			rc = convert_string(ctx, k, s);
-			break;
-		default:
-			set_err(ctx->err, ctx->errlen, "%s: bad key type %d in the key table",
-				k->name, (int)k->type);
-			break;
-		}
-		if (rc < 0)
+		if (convert(ctx, k, s) < 0)
 			return -1;
 	}
 	return 0;
@@ -351,7 +440,7 @@ static int load_parsed(const conf_ctx *ctx, const config_t *cfg)
 int stoa_conf_load(const char *path, bool optional, const stoa_conf_key *keys, size_t nkeys,
 		   void *target, char *err, size_t errlen)
 {
-	conf_ctx ctx = { path, keys, nkeys, target, err, errlen };
+	conf_ctx ctx = { path, keys, nkeys, target, err, errlen, NULL };
 	config_t cfg;
 	struct stat st;
 	FILE *fp;
@@ -386,7 +475,7 @@ int stoa_conf_load(const char *path, bool optional, const stoa_conf_key *keys, s
 int stoa_conf_load_string(const char *text, const char *name, const stoa_conf_key *keys,
 			  size_t nkeys, void *target, char *err, size_t errlen)
 {
-	conf_ctx ctx = { name, keys, nkeys, target, err, errlen };
+	conf_ctx ctx = { name, keys, nkeys, target, err, errlen, NULL };
 	config_t cfg;
 	int rc;
 

@@ -26,7 +26,25 @@ typedef enum stoa_conf_type {
 	STOA_CONF_BOOL,	  /* bool */
 	STOA_CONF_INT,	  /* int, within [min, max] */
 	STOA_CONF_STRING, /* char *, g_strdup'd; freed by stoa_conf_free */
+	STOA_CONF_LIST,	  /* GPtrArray * of records; see stoa_conf_list */
 } stoa_conf_type;
+
+struct stoa_conf_key;
+
+/*
+ * The records of a STOA_CONF_LIST key: a libconfig list of groups,
+ * `tokens = ( { token = "a"; scopes = "read"; }, { ... } );`. Each group
+ * becomes one g_malloc0'd struct of `size` bytes read with `keys` (whose
+ * section is NULL), so a record's members get the same type and range
+ * checks as any key. Absent members stay zero; checking that a record is
+ * complete is the caller's job. The field holds a GPtrArray of the
+ * records, NULL when the file has no such key; stoa_conf_free frees it.
+ */
+typedef struct stoa_conf_list {
+	const struct stoa_conf_key *keys;
+	size_t nkeys;
+	size_t size;
+} stoa_conf_list;
 
 typedef struct stoa_conf_key {
 	const char *section; /* "general"; NULL for a top-level key */
@@ -34,14 +52,17 @@ typedef struct stoa_conf_key {
 	stoa_conf_type type;
 	size_t offset; /* offsetof(target struct, field) */
 	long long min, max;
+	const stoa_conf_list *list; /* STOA_CONF_LIST only */
 } stoa_conf_key;
 
 #define STOA_CONF_KEY_BOOL(sec, key, type, field) \
-	{ (sec), (key), STOA_CONF_BOOL, offsetof(type, field), 0, 0 }
+	{ (sec), (key), STOA_CONF_BOOL, offsetof(type, field), 0, 0, NULL }
 #define STOA_CONF_KEY_INT(sec, key, type, field, lo, hi) \
-	{ (sec), (key), STOA_CONF_INT, offsetof(type, field), (lo), (hi) }
+	{ (sec), (key), STOA_CONF_INT, offsetof(type, field), (lo), (hi), NULL }
 #define STOA_CONF_KEY_STR(sec, key, type, field) \
-	{ (sec), (key), STOA_CONF_STRING, offsetof(type, field), 0, 0 }
+	{ (sec), (key), STOA_CONF_STRING, offsetof(type, field), 0, 0, NULL }
+#define STOA_CONF_KEY_LIST(sec, key, type, field, spec) \
+	{ (sec), (key), STOA_CONF_LIST, offsetof(type, field), 0, 0, &(spec) }
 
 /*
  * Reads `path` into `target` according to `keys`. Keys absent from the file
@@ -60,7 +81,7 @@ int stoa_conf_load_string(const char *text, const char *name, const stoa_conf_ke
 /* Replaces a string field, freeing the old value. */
 void stoa_conf_set_string(char **field, const char *value);
 
-/* Frees the string fields of `target` named by `keys`. */
+/* Frees the string and list fields of `target` named by `keys`. */
 void stoa_conf_free(const stoa_conf_key *keys, size_t nkeys, void *target);
 
 /* Parses "true/yes/1/false/no/0" (any case); -1 if it is none of them. */

@@ -4,10 +4,19 @@
  * keys; conf/stoa.jcfg.sample documents the same keys for operators.
  */
 #include <glib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/conf.h"
 #include "core/config.h"
+
+/* A rest_api.tokens record. */
+static const stoa_conf_key token_keys[] = {
+	STOA_CONF_KEY_STR(NULL, "token", stoa_config_token, token),
+	STOA_CONF_KEY_STR(NULL, "scopes", stoa_config_token, scopes),
+};
+static const stoa_conf_list token_list = { token_keys, G_N_ELEMENTS(token_keys),
+					   sizeof(stoa_config_token) };
 
 #define C stoa_config
 static const stoa_conf_key schema[] = {
@@ -61,6 +70,11 @@ static const stoa_conf_key schema[] = {
 	STOA_CONF_KEY_STR("certificates", "cert_pem", C, cert_pem),
 	STOA_CONF_KEY_STR("certificates", "cert_key", C, cert_key),
 	STOA_CONF_KEY_STR("certificates", "cert_pwd", C, cert_pwd),
+	STOA_CONF_KEY_BOOL("rest_api", "enabled", C, rest_enabled),
+	STOA_CONF_KEY_BOOL("rest_api", "on_main_port", C, rest_on_main_port),
+	STOA_CONF_KEY_BOOL("rest_api", "open_health", C, rest_open_health),
+	STOA_CONF_KEY_BOOL("rest_api", "open_metrics", C, rest_open_metrics),
+	STOA_CONF_KEY_LIST("rest_api", "tokens", C, rest_tokens, token_list),
 	STOA_CONF_KEY_STR("plugins", "disable", C, plugins_disable),
 	STOA_CONF_KEY_STR("transports", "disable", C, transports_disable),
 };
@@ -88,6 +102,7 @@ void stoa_config_init(stoa_config *c)
 	c->consent_timeout = 30;
 	c->turn_port = 3478;
 	c->turn_rest_api_timeout = 10;
+	c->rest_enabled = true;
 	c->ice_enforce_list = NULL;
 }
 
@@ -103,6 +118,46 @@ char *stoa_config_find(const char *folder)
 	return NULL;
 }
 
+int stoa_config_rest_scopes(const char *text)
+{
+	char **words = g_strsplit_set(text != NULL ? text : "", ", \t", -1);
+	int mask = 0;
+	for (char **w = words; *w != NULL && mask >= 0; w++) {
+		if (**w == '\0')
+			continue;
+		if (strcmp(*w, "read") == 0)
+			mask |= STOA_REST_SCOPE_READ;
+		else if (strcmp(*w, "write") == 0)
+			mask |= STOA_REST_SCOPE_READ | STOA_REST_SCOPE_WRITE;
+		else
+			mask = -1;
+	}
+	g_strfreev(words);
+	return mask > 0 ? mask : -1;
+}
+
+/* Every token record needs a non-empty token and valid scopes: a record
+ * that grants nothing is a mistake the operator wants to hear about. */
+static int check_rest_tokens(stoa_config *c, const char *path, char *err, size_t errlen)
+{
+	for (guint i = 0; c->rest_tokens != NULL && i < c->rest_tokens->len; i++) {
+		stoa_config_token *t = c->rest_tokens->pdata[i];
+		if (t->token == NULL || t->token[0] == '\0') {
+			g_snprintf(err, errlen, "%s: rest_api.tokens[%u]: token must be a non-empty string",
+				   path, i);
+			return -1;
+		}
+		t->mask = stoa_config_rest_scopes(t->scopes);
+		if (t->mask < 0) {
+			g_snprintf(err, errlen,
+				   "%s: rest_api.tokens[%u]: scopes must be \"read\", \"write\" or "
+				   "\"read,write\"", path, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int stoa_config_load(stoa_config *c, const char *path, char *err, size_t errlen)
 {
 	int rc = stoa_conf_load(path, false, schema, G_N_ELEMENTS(schema), c, err, errlen);
@@ -112,6 +167,8 @@ int stoa_config_load(stoa_config *c, const char *path, char *err, size_t errlen)
 		g_snprintf(err, errlen, "%s: general.log_format: must be \"text\" or \"json\"", path);
 		return -1;
 	}
+	if (check_rest_tokens(c, path, err, errlen) < 0)
+		return -1;
 	stoa_conf_set_string(&c->config_file, path);
 	return 0;
 }

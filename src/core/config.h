@@ -13,8 +13,23 @@
 #ifndef STOA_CORE_CONFIG_H
 #define STOA_CORE_CONFIG_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* REST API scopes (rest_api.tokens[].scopes). `write` implies `read`. */
+enum {
+	STOA_REST_SCOPE_READ = 1 << 0,
+	STOA_REST_SCOPE_WRITE = 1 << 1,
+};
+
+/* One rest_api.tokens record. `scopes` is the file's text; `mask` is
+ * set from it by stoa_config_load (STOA_REST_SCOPE_*). */
+typedef struct stoa_config_token {
+	char *token;
+	char *scopes;
+	int mask;
+} stoa_config_token;
 
 typedef struct stoa_config {
 	/* general */
@@ -71,6 +86,12 @@ typedef struct stoa_config {
 	char *cert_pem;
 	char *cert_key;
 	char *cert_pwd;
+	/* rest_api (Stoa): the REST admin API under /api/v1 and /metrics */
+	bool rest_enabled;	 /* rest_api.enabled */
+	bool rest_on_main_port;	 /* also on the Janus API's HTTP listener(s) */
+	bool rest_open_health;	 /* /api/v1/health needs no token */
+	bool rest_open_metrics;	 /* /metrics needs no token */
+	GPtrArray *rest_tokens;	 /* stoa_config_token *; NULL when none */
 	/* plugins / transports */
 	char *plugins_disable;	 /* plugins.disable: comma-separated file names or packages */
 	char *transports_disable; /* transports.disable */
@@ -88,6 +109,11 @@ char *stoa_config_find(const char *folder);
 
 /* Reads `path` into `c`. Returns 0, or -1 with "file:line: key: reason" in err. */
 int stoa_config_load(stoa_config *c, const char *path, char *err, size_t errlen);
+
+/* The STOA_REST_SCOPE_* mask of a scopes text ("read", "write",
+ * "read,write"; commas or spaces between words), or -1 if a word is not a
+ * scope or there is none. */
+int stoa_config_rest_scopes(const char *text);
 
 /* Frees the strings of `c`. */
 void stoa_config_free(stoa_config *c);

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 
 #define STOA_LOG_MODULE "loop"
 
@@ -28,6 +29,7 @@ static gpointer loop_main(gpointer data)
 {
 	stoa_loop *l = data;
 	current_index = l->index;
+	stoa_metrics_loop_enter(l->index);
 	g_main_context_push_thread_default(l->ctx);
 	g_main_loop_run(l->loop);
 	/* Run what was posted before the quit (peer connection closes, agent
@@ -41,6 +43,7 @@ static gpointer loop_main(gpointer data)
 		STOA_LOG(STOA_LOG_WARN, "media loop %d: sources still ready after %d iterations at stop",
 			 l->index, n);
 	g_main_context_pop_thread_default(l->ctx);
+	stoa_metrics_loop_leave(l->index);
 	return NULL;
 }
 
@@ -50,6 +53,8 @@ int stoa_loops_start(int n)
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		n = cpus > 0 ? (int)cpus : 1;
 	}
+	if (stoa_metrics_loops_init(n) < 0)
+		return -1;
 	loops = g_new0(stoa_loop *, n);
 	nloops = n;
 	for (int i = 0; i < n; i++) {
@@ -128,11 +133,13 @@ int stoa_loops_count(void)
 void stoa_loop_attach(stoa_loop *l)
 {
 	g_atomic_int_inc(&l->pcs);
+	stoa_metrics_loop_pcs(l->index, 1);
 }
 
 void stoa_loop_detach(stoa_loop *l)
 {
 	g_atomic_int_add(&l->pcs, -1);
+	stoa_metrics_loop_pcs(l->index, -1);
 }
 
 GMainContext *stoa_loop_context(stoa_loop *l)

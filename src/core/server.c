@@ -14,6 +14,7 @@
 #include "core/auth.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 #include "core/plugins.h"
 #include "core/server.h"
 #include "core/session.h"
@@ -112,6 +113,7 @@ static void shutdown_server(void)
 	stoa_sessions_cleanup();
 	stoa_media_cleanup();
 	stoa_auth_cleanup();
+	stoa_metrics_cleanup();
 }
 
 int stoa_server_run(stoa_config *cfg, const stoa_transport_env *env)

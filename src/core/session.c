@@ -18,6 +18,7 @@
 
 static GMutex registry_lock;
 static GHashTable *registry; /* &session->id -> session (registry's ref) */
+static gint nhandles;	     /* entries of every session's handle table (metrics) */
 
 void stoa_sessions_init(void)
 {
@@ -147,6 +148,7 @@ int stoa_session_add_handle(stoa_session *s, stoa_handle *h)
 	int rc = -1;
 	if (!g_atomic_int_get(&s->destroyed)) {
 		g_hash_table_insert(s->handles, &h->id, stoa_handle_ref(h));
+		g_atomic_int_inc(&nhandles);
 		rc = 0;
 	}
 	g_mutex_unlock(&s->lock);
@@ -158,8 +160,10 @@ void stoa_session_remove_handle(stoa_session *s, stoa_handle *h)
 	g_mutex_lock(&s->lock);
 	bool removed = g_hash_table_remove(s->handles, &h->id);
 	g_mutex_unlock(&s->lock);
-	if (removed)
+	if (removed) {
+		g_atomic_int_add(&nhandles, -1);
 		stoa_handle_unref(h);
+	}
 }
 
 stoa_handle *stoa_session_find_handle(stoa_session *s, uint64_t handle_id)
@@ -261,6 +265,11 @@ unsigned stoa_sessions_count(void)
 	unsigned n = registry != NULL ? g_hash_table_size(registry) : 0;
 	g_mutex_unlock(&registry_lock);
 	return n;
+}
+
+unsigned stoa_handles_count(void)
+{
+	return (unsigned)MAX(g_atomic_int_get(&nhandles), 0);
 }
 
 static gboolean sourced_by(stoa_session *s, gpointer conn)

@@ -77,6 +77,8 @@ GPtrArray *stoa_session_handles(stoa_session *s);
 /* Session ids as a new JSON array. */
 json_t *stoa_sessions_list(void);
 unsigned stoa_sessions_count(void);
+/* Handles in every session's table (attached, not yet detached). Any thread. */
+unsigned stoa_handles_count(void);
 
 /* The transport closed `source`: destroy its sessions, or orphan them for
  * reclaim_session_timeout. Transport thread. */

@@ -134,6 +134,8 @@ stoa_pc *stoa_pc_new(const stoa_pc_owner *owner, void *ud, uint64_t session_id,
 	pc->streams = g_ptr_array_new();
 	g_mutex_init(&pc->lock);
 	g_cond_init(&pc->cond);
+	pc->metrics = stoa_metrics_loop_media(stoa_loop_index(loop));
+	stoa_metrics_pc_state(-1, STOA_PC_NEW);
 	stoa_loop_attach(loop);
 	return pc;
 }
@@ -161,6 +163,7 @@ void stoa_pc_unref(stoa_pc *pc)
 	g_free(pc->close_reason);
 	g_mutex_clear(&pc->lock);
 	g_cond_clear(&pc->cond);
+	stoa_metrics_pc_state(stoa_pc_get_state(pc), -1);
 	stoa_loop_detach(pc->loop);
 	g_free(pc);
 }
@@ -187,6 +190,7 @@ void stoa__pc_set_state(stoa_pc *pc, stoa_pc_state s)
 	if (old == s || old == STOA_PC_CLOSED)
 		return;
 	g_atomic_int_set(&pc->state, s);
+	stoa_metrics_pc_state(old, s);
 	STOA_LOG_S(STOA_LOG_VERB, pc->session_id, pc->handle_id, "pc %s -> %s",
 		   stoa_pc_state_name(old), stoa_pc_state_name(s));
 }
@@ -207,12 +211,15 @@ static void stop_timers(stoa_pc *pc)
 
 void stoa__pc_close_now(stoa_pc *pc, const char *reason, bool notify)
 {
-	if (stoa_pc_get_state(pc) == STOA_PC_CLOSED)
+	stoa_pc_state old = stoa_pc_get_state(pc);
+	if (old == STOA_PC_CLOSED)
 		return;
 	STOA_LOG_S(STOA_LOG_INFO, pc->session_id, pc->handle_id, "closing peer connection: %s", reason);
 	g_free(pc->close_reason);
 	pc->close_reason = g_strdup(reason);
 	g_atomic_int_set(&pc->state, STOA_PC_CLOSED);
+	stoa_metrics_pc_state(old, STOA_PC_CLOSED);
+	stoa__pc_count_lost(pc);
 	stop_timers(pc);
 	/* SCTP first: its ABORT goes out over DTLS, which must still be there. */
 	stoa__pc_data_close(pc);
@@ -288,6 +295,7 @@ static void on_dtls_state(void *ud, stoa_dtls_state st, const char *reason)
 		stoa_srtp_keys keys;
 		if (stoa_dtls_srtp_keys(pc->dtls, &keys) < 0 || (pc->srtp = stoa_srtp_new(&keys)) == NULL) {
 			stoa_srtp_keys_wipe(&keys);
+			stoa_metrics_add(&pc->metrics->dtls_handshake_failures, 1);
 			stoa__pc_close_now(pc, "DTLS-SRTP stack error", true);
 			return;
 		}
@@ -299,6 +307,8 @@ static void on_dtls_state(void *ud, stoa_dtls_state st, const char *reason)
 		pc->owner->ready(pc->ud);
 		stoa__pc_data_start(pc);
 	} else if (st == STOA_DTLS_STATE_FAILED || st == STOA_DTLS_STATE_CLOSED) {
+		if (st == STOA_DTLS_STATE_FAILED && stoa_pc_get_state(pc) < STOA_PC_READY)
+			stoa_metrics_add(&pc->metrics->dtls_handshake_failures, 1);
 		stoa__pc_close_now(pc, reason != NULL ? reason : "DTLS error", true);
 	}
 }
@@ -347,6 +357,7 @@ static void on_ice_state(void *ud, stoa_ice_state s)
 {
 	stoa_pc *pc = ud;
 	if (s == STOA_ICE_FAILED) {
+		stoa_metrics_add(&pc->metrics->ice_failures, 1);
 		stoa__pc_close_now(pc, "ICE failed", true);
 		return;
 	}
@@ -441,6 +452,7 @@ static gboolean tick_cb(gpointer data)
 	if (consent > 0 && since > 0 && now - since > (int64_t)consent * G_USEC_PER_SEC) {
 		STOA_LOG_S(STOA_LOG_WARN, pc->session_id, pc->handle_id,
 			   "nothing from the peer for %d s: consent lost", consent);
+		stoa_metrics_add(&pc->metrics->consent_losses, 1);
 		stoa__pc_close_now(pc, "ICE failed", true);
 		return G_SOURCE_REMOVE;
 	}

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 
+#include "core/metrics.h"
 #include "media/dtls/dtls.h"
 #include "media/ice/ice.h"
 #include "media/pc.h"
@@ -39,6 +40,7 @@ typedef struct stoa_pc_rlayer {
 	int64_t last_pli_us;
 	bool receiving;
 	uint64_t in_packets, in_bytes, nacks_sent, retransmissions_in;
+	int64_t lost_counted;	/* cumulative lost already added to the loop's metrics */
 } stoa_pc_rlayer;
 
 /* One negotiated m-line carrying RTP. */
@@ -78,6 +80,8 @@ struct stoa_pc {
 	const stoa_pc_owner *owner;
 	void *ud;
 	uint64_t session_id, handle_id;
+	/* Its loop's counters (metrics.h), written only on the loop. */
+	stoa_metrics_media *metrics;
 
 	stoa_ice *ice;
 	stoa_dtls *dtls;
@@ -152,5 +156,8 @@ void stoa__pc_send_remb_now(stoa_pc *pc, uint32_t bitrate);
 /* Periodic work: NACK retries, receiver/sender reports, media events. */
 void stoa__pc_tick(stoa_pc *pc, int64_t now_us, bool report);
 json_t *stoa__pc_streams_info(stoa_pc *pc);
+/* Adds what the streams' receive statistics newly count as lost to the
+ * loop's metrics. */
+void stoa__pc_count_lost(stoa_pc *pc);
 
 #endif

@@ -22,6 +22,10 @@
  *
  * Per tick (100 ms): NACKs for what is missing; every second, RTCP RR/SR with
  * SDES, and `media` receiving/not-receiving changes. RFC 3550, 4585, 4588.
+ *
+ * Server-wide counters (packets, bytes, NACKs, retransmissions, PLI/FIR,
+ * losses) go to the pc's loop's block in metrics.h: plain adds on a cache
+ * line only this loop writes.
  */
 #include <string.h>
 
@@ -133,13 +137,30 @@ void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t l
 	stoa_rtp_send_stats_update(&s->sstats, info.ts, info.payload_len, now);
 	s->out_packets++;
 	s->out_bytes += len;
+	stoa_metrics_add(&pc->metrics->rtp_out_packets[s->video], 1);
+	stoa_metrics_add(&pc->metrics->rtp_out_bytes[s->video], len);
 	protect_and_send(pc, out, len, false);
+}
+
+/* Keyframe requests in an outgoing compound packet, ours or a plugin's. */
+static void count_sent_feedback(stoa_pc *pc, const uint8_t *buf, size_t len)
+{
+	stoa_rtcp_iter it;
+	stoa_rtcp_hdr h;
+	stoa_rtcp_iter_init(&it, buf, len);
+	while (stoa_rtcp_iter_next(&it, &h) > 0) {
+		if (h.pt == STOA_RTCP_PSFB && h.count == STOA_RTCP_PSFB_PLI)
+			stoa_metrics_add(&pc->metrics->plis_sent, 1);
+		else if (h.pt == STOA_RTCP_PSFB && h.count == STOA_RTCP_PSFB_FIR)
+			stoa_metrics_add(&pc->metrics->firs_sent, 1);
+	}
 }
 
 void stoa__pc_send_rtcp_now(stoa_pc *pc, const uint8_t *buf, size_t len)
 {
 	if (len > STOA_PC_MAX_PACKET)
 		return;
+	count_sent_feedback(pc, buf, len);
 	memcpy(pc->scratch, buf, len);
 	protect_and_send(pc, pc->scratch, len, true);
 }
@@ -318,6 +339,7 @@ static void send_nacks(stoa_pc *pc, stoa_pc_stream *s, stoa_pc_rlayer *l, int64_
 	int len = stoa_rtcp_build_nack(fb, sizeof(fb), s->local_ssrc, l->ssrc, seqs, n);
 	if (len > 0) {
 		l->nacks_sent += n;
+		stoa_metrics_add(&pc->metrics->nacks_sent[s->video], n);
 		send_feedback(pc, s, fb, (size_t)len);
 	}
 }
@@ -345,6 +367,7 @@ static void incoming_rtp(stoa_pc *pc, uint8_t *buf, size_t len)
 		if (stoa_rtp_parse(buf, len, &info) < 0)
 			return;
 		l->retransmissions_in++;
+		stoa_metrics_add(&pc->metrics->rtx_received[s->video], 1);
 	} else {
 		stoa_rtp_recv_stats_update(&l->rstats, info.seq, info.ts, len, now);
 	}
@@ -355,6 +378,8 @@ static void incoming_rtp(stoa_pc *pc, uint8_t *buf, size_t len)
 	}
 	l->in_packets++;
 	l->in_bytes += len;
+	stoa_metrics_add(&pc->metrics->rtp_in_packets[s->video], 1);
+	stoa_metrics_add(&pc->metrics->rtp_in_bytes[s->video], len);
 	note_arrival(pc, s, layer, now);
 	const uint8_t *tw;
 	size_t twl;
@@ -406,6 +431,9 @@ static void send_again(stoa_pc *pc, stoa_pc_stream *s, const uint8_t *pkt, size_
 		memcpy(out, pkt, len);
 	}
 	s->retransmissions_out++;
+	stoa_metrics_add(&pc->metrics->rtx_sent[s->video], 1);
+	stoa_metrics_add(&pc->metrics->rtp_out_packets[s->video], 1);
+	stoa_metrics_add(&pc->metrics->rtp_out_bytes[s->video], len);
 	protect_and_send(pc, out, len, false);
 }
 
@@ -447,6 +475,7 @@ static void on_nack(stoa_pc *pc, const stoa_rtcp_hdr *h, const stoa_rtcp_fb *fb,
 	uint16_t seqs[256];
 	int n = stoa_rtcp_nack_parse(fb, seqs, G_N_ELEMENTS(seqs));
 	s->nacks_received += n > 0 ? (uint64_t)n : 0;
+	stoa_metrics_add(&pc->metrics->nacks_received[s->video], n > 0 ? (uint64_t)n : 0);
 	if (s->forwarded) {
 		/* Just this NACK, with the stream it is about. */
 		pc->owner->rtcp(pc->ud, s->mindex, s->mid, s->video, (uint8_t *)h->buf, h->len);
@@ -506,6 +535,10 @@ static stoa_pc_stream *read_rtcp(stoa_pc *pc, const uint8_t *buf, size_t len, bo
 			if (h.pt == STOA_RTCP_RTPFB && fb.fmt == STOA_RTCP_RTPFB_NACK) {
 				on_nack(pc, &h, &fb, now);
 			} else if (h.pt == STOA_RTCP_PSFB) {
+				if (fb.fmt == STOA_RTCP_PSFB_PLI)
+					stoa_metrics_add(&pc->metrics->plis_received, 1);
+				else if (fb.fmt == STOA_RTCP_PSFB_FIR)
+					stoa_metrics_add(&pc->metrics->firs_received, 1);
 				*for_plugin = true;
 				stoa_pc_stream *s = stream_for_local_ssrc(pc, fb.media_ssrc);
 				about = s != NULL ? s : about;
@@ -593,6 +626,28 @@ static void send_twcc(stoa_pc *pc)
 		send_feedback(pc, about, fb, (size_t)n);
 }
 
+/* The counter takes the rises of RFC 3550's cumulative lost between two
+ * calls. The cumulative value falls when duplicates arrive or the sequence
+ * restarts; the counter cannot, so it follows the fall and counts from
+ * there. */
+static void count_lost(stoa_pc *pc, stoa_pc_stream *s)
+{
+	for (int k = 0; k < s->nrl; k++) {
+		stoa_pc_rlayer *l = &s->rl[k];
+		int64_t lost = stoa_rtp_recv_stats_lost(&l->rstats);
+		if (lost > l->lost_counted)
+			stoa_metrics_add(&pc->metrics->lost[s->video], (uint64_t)(lost - l->lost_counted));
+		l->lost_counted = lost;
+	}
+}
+
+void stoa__pc_count_lost(stoa_pc *pc)
+{
+	for (guint i = 0; i < pc->streams->len; i++)
+		if (pc->streams->pdata[i] != NULL)
+			count_lost(pc, pc->streams->pdata[i]);
+}
+
 void stoa__pc_tick(stoa_pc *pc, int64_t now, bool report)
 {
 	if (stoa_pc_get_state(pc) != STOA_PC_READY)
@@ -610,6 +665,7 @@ void stoa__pc_tick(stoa_pc *pc, int64_t now, bool report)
 		if (!report)
 			continue;
 		send_report(pc, s, now);
+		count_lost(pc, s);
 		for (int k = 0; k < s->nrl; k++) {
 			stoa_pc_rlayer *l = &s->rl[k];
 			if (l->receiving && no_media > 0 &&

@@ -411,6 +411,97 @@ static void test_parse_bool(void)
 	g_assert_cmpint(stoa_conf_parse_bool(NULL), ==, -1);
 }
 
+/* A list key: records read with their own key table. */
+typedef struct test_user {
+	char *name;
+	int level;
+	bool admin;
+} test_user;
+
+typedef struct list_conf {
+	GPtrArray *users;
+	int port;
+} list_conf;
+
+static const stoa_conf_key user_keys[] = {
+	STOA_CONF_KEY_STR(NULL, "name", test_user, name),
+	STOA_CONF_KEY_INT(NULL, "level", test_user, level, 0, 9),
+	STOA_CONF_KEY_BOOL(NULL, "admin", test_user, admin),
+};
+static const stoa_conf_list user_list = { user_keys, G_N_ELEMENTS(user_keys), sizeof(test_user) };
+static const stoa_conf_key list_keys[] = {
+	STOA_CONF_KEY_LIST("auth", "users", list_conf, users, user_list),
+	STOA_CONF_KEY_INT("auth", "port", list_conf, port, 1, 65535),
+};
+
+static int load_list(list_conf *c, const char *text, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	err[0] = '\0';
+	return stoa_conf_load_string(text, "test.jcfg", list_keys, G_N_ELEMENTS(list_keys), c, err,
+				     errlen);
+}
+
+static void test_lists(void)
+{
+	list_conf c;
+	char err[256], *log;
+	test_user *u;
+
+	g_assert_cmpint(truncate(log_path, 0), ==, 0);
+	g_assert_cmpint(load_list(&c, "auth: {\n"
+				      "  users = ( { name = \"ann\"; level = 3; admin = true; },\n"
+				      "            { name = \"bob\"; extra = 1; } );\n"
+				      "  port = 80\n"
+				      "}\n", err, sizeof(err)), ==, 0);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(c.port, ==, 80);
+	g_assert_nonnull(c.users);
+	g_assert_cmpuint(c.users->len, ==, 2);
+	u = c.users->pdata[0];
+	g_assert_cmpstr(u->name, ==, "ann");
+	g_assert_cmpint(u->level, ==, 3);
+	g_assert_true(u->admin);
+	u = c.users->pdata[1];
+	g_assert_cmpstr(u->name, ==, "bob");
+	g_assert_cmpint(u->level, ==, 0); /* absent members stay zero */
+	g_assert_false(u->admin);
+	stoa_conf_free(list_keys, G_N_ELEMENTS(list_keys), &c);
+	g_assert_null(c.users);
+	log = read_log();
+	g_assert_nonnull(strstr(log, "test.jcfg:3: unknown setting auth.users[1].extra (ignored)\n"));
+	g_free(log);
+
+	/* Absent: NULL. Empty, as a list or as an array: no records. */
+	g_assert_cmpint(load_list(&c, "auth: { port = 1 }\n", err, sizeof(err)), ==, 0);
+	g_assert_null(c.users);
+	g_assert_cmpint(load_list(&c, "auth: { users = () }\n", err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(c.users->len, ==, 0);
+	stoa_conf_free(list_keys, G_N_ELEMENTS(list_keys), &c);
+	g_assert_cmpint(load_list(&c, "auth: { users = [] }\n", err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(c.users->len, ==, 0);
+	stoa_conf_free(list_keys, G_N_ELEMENTS(list_keys), &c);
+
+	/* Errors name the record and the member; what was read is freed. */
+	g_assert_cmpint(load_list(&c, "auth: {\n users = ( { name = \"a\"; },\n"
+				      " { level = 10; } )\n}\n", err, sizeof(err)), ==, -1);
+	g_assert_cmpstr(err, ==, "test.jcfg:3: auth.users[1].level: must be an integer between 0 "
+				 "and 9");
+	stoa_conf_free(list_keys, G_N_ELEMENTS(list_keys), &c);
+	g_assert_cmpint(load_list(&c, "auth: {\n users = ( \"a\" )\n}\n", err, sizeof(err)), ==,
+			-1);
+	g_assert_cmpstr(err, ==, "test.jcfg:2: auth.users[0]: must be a group { ... }");
+	stoa_conf_free(list_keys, G_N_ELEMENTS(list_keys), &c);
+	g_assert_cmpint(load_list(&c, "auth: {\n users = \"a\"\n}\n", err, sizeof(err)), ==, -1);
+	g_assert_cmpstr(err, ==, "test.jcfg:2: auth.users: must be a list of groups: "
+				 "( { ... }, { ... } )");
+	stoa_conf_free(list_keys, G_N_ELEMENTS(list_keys), &c);
+	g_assert_cmpint(load_list(&c, "auth: {\n users = [ 1, 2 ]\n}\n", err, sizeof(err)), ==, -1);
+	g_assert_cmpstr(err, ==, "test.jcfg:2: auth.users: must be a list of groups: "
+				 "( { ... }, { ... } )");
+	stoa_conf_free(list_keys, G_N_ELEMENTS(list_keys), &c);
+}
+
 static void test_set_string(void)
 {
 	char *s = NULL;
@@ -451,6 +542,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/small_err_buffer", test_small_err_buffer);
 	g_test_add_func("/conf/parse_bool", test_parse_bool);
 	g_test_add_func("/conf/set_string", test_set_string);
+	g_test_add_func("/conf/lists", test_lists);
 	rc = g_test_run();
 
 	stoa_log_close();

@@ -4,6 +4,7 @@
  *   http_config.c    janus.transport.http.jcfg and the command-line overrides
  *   http_server.c    libmicrohttpd daemons, request state, routing, CORS, the vtable
  *   http_janus.c     Janus API and Admin API requests (POST, GET info/ping)
+ *   http_rest.c      the REST admin API (/api/v1, /metrics) on top of src/api/rest.c
  *   http_longpoll.c  per-session event queues and the GET long poll
  *   http_static.c    the html folder at /
  *
@@ -111,12 +112,13 @@ typedef enum stoa__http_route {
 	STOA_HTTP_ROUTE_API,	/* under base_path on an API listener */
 	STOA_HTTP_ROUTE_ADMIN,	/* under admin_base_path on an admin listener */
 	STOA_HTTP_ROUTE_STATIC,	/* anything else on an API listener with html on */
+	STOA_HTTP_ROUTE_REST,	/* /api/v1 and /metrics where the REST API is served */
 } stoa__http_route;
 
 /*
  * One HTTP request. Created on the first call of the access handler, freed
  * by the request-completed callback; only its connection thread touches it.
- * `route` and `subpath` are set when the request is complete.
+ * `route` and `subpath` are set when its headers are in.
  */
 typedef struct stoa__http_request {
 	stoa__http_route route;
@@ -148,6 +150,21 @@ STOA_MHD_RESULT stoa__http_janus_handle(struct MHD_Connection *c, stoa__http_req
 int stoa__http_parse_id(const char *s, uint64_t *out);
 /* Runs one request on a fresh request tconn; returns the reply (new ref). */
 json_t *stoa__http_api_call(const stoa__http_request *req, bool admin, json_t *request);
+
+/* ---- http_rest.c ---- */
+
+/* Does the REST API serve `url` on listener `l`? (rest_api.enabled, the
+ * path, and the admin listener or rest_api.on_main_port.) */
+bool stoa__http_rest_here(const stoa__http_listener *l, const char *url);
+/* Logs where the REST API is served, and warns when no token can open it.
+ * Main thread, at start. */
+void stoa__http_rest_announce(void);
+/* Serves a REST request once its body is in. */
+STOA_MHD_RESULT stoa__http_rest_handle(struct MHD_Connection *c, const stoa__http_request *req,
+				       const char *url, const char *method);
+/* A REST error answered before the body is read (413, or 403 for CORS),
+ * in the REST error shape. */
+STOA_MHD_RESULT stoa__http_rest_refuse(struct MHD_Connection *c, unsigned status);
 
 /* ---- http_longpoll.c ---- */
 

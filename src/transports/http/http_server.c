@@ -2,7 +2,9 @@
  * http_server.c: the listeners of the HTTP transport and request routing.
  *
  * Up to four libmicrohttpd daemons: the Janus API over HTTP and HTTPS, and
- * the Admin API over HTTP and HTTPS, each on its own port. Every daemon runs
+ * the Admin API over HTTP and HTTPS, each on its own port. The REST admin
+ * API (/api/v1, /metrics) is served on the admin ones, and on the API ones
+ * when rest_api.on_main_port says so (http_rest.c). Every daemon runs
  * one thread per connection (MHD_USE_THREAD_PER_CONNECTION) so that a long
  * poll or a slow API request blocks only its own connection; the connection
  * limit (1024) bounds the number of threads.
@@ -157,6 +159,11 @@ static bool under_base(const char *url, const char *base, const char **rest)
 static stoa__http_route route_of(const stoa__http_listener *l, const char *url,
 				 const char **rest)
 {
+	/* Before the base paths: on the main port base_path may be "/". */
+	if (stoa__http_rest_here(l, url)) {
+		*rest = url;
+		return STOA_HTTP_ROUTE_REST;
+	}
 	if (l->admin)
 		return under_base(url, stoa__http_conf.admin_base_path, rest)
 			       ? STOA_HTTP_ROUTE_ADMIN
@@ -202,21 +209,25 @@ static bool declared_too_large(struct MHD_Connection *c)
 }
 
 /* Answers before the body is read; MHD then discards the body and closes
- * the connection, so this is only for bodies we refuse to read. */
+ * the connection, so this is only for bodies we refuse to read. REST
+ * clients get the REST error body, everyone else an empty one. */
 static STOA_MHD_RESULT respond_early(struct MHD_Connection *c, stoa__http_request *req,
 				     unsigned status)
 {
 	req->responded = true;
+	if (req->route == STOA_HTTP_ROUTE_REST)
+		return stoa__http_rest_refuse(c, status);
 	return stoa__http_respond_empty(c, status);
 }
 
-static STOA_MHD_RESULT request_begin(struct MHD_Connection *c, const char *url,
-				     const char *method, void **con_cls)
+static STOA_MHD_RESULT request_begin(const stoa__http_listener *l, struct MHD_Connection *c,
+				     const char *url, const char *method, void **con_cls)
 {
 	stoa__http_request *req = g_new0(stoa__http_request, 1);
 
 	peer_name(c, req->peer, sizeof(req->peer));
 	*con_cls = req;
+	req->route = route_of(l, url, &req->subpath);
 	/* These two are answered once the request is complete, so that the
 	 * connection stays open for the next request (preflights come often). */
 	if (!cors_allowed(c)) {
@@ -256,14 +267,15 @@ static STOA_MHD_RESULT request_body(stoa__http_request *req, const char *data, s
 	return MHD_YES;
 }
 
-static STOA_MHD_RESULT request_end(const stoa__http_listener *l, stoa__http_request *req,
-				   struct MHD_Connection *c, const char *url, const char *method)
+static STOA_MHD_RESULT request_end(stoa__http_request *req, struct MHD_Connection *c,
+				   const char *url, const char *method)
 {
-	req->route = route_of(l, url, &req->subpath);
 	switch (req->route) {
 	case STOA_HTTP_ROUTE_API:
 	case STOA_HTTP_ROUTE_ADMIN:
 		return stoa__http_janus_handle(c, req, method);
+	case STOA_HTTP_ROUTE_REST:
+		return stoa__http_rest_handle(c, req, url, method);
 	case STOA_HTTP_ROUTE_STATIC:
 		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
@@ -282,14 +294,16 @@ static STOA_MHD_RESULT on_request(void *cls, struct MHD_Connection *c, const cha
 	stoa__http_request *req = *con_cls;
 
 	if (req == NULL)
-		return request_begin(c, url, method, con_cls);
+		return request_begin(cls, c, url, method, con_cls);
 	if (*upload_size > 0)
 		return request_body(req, upload_data, upload_size);
 	if (req->responded)
 		return MHD_YES;
+	if (req->status == MHD_HTTP_FORBIDDEN && req->route == STOA_HTTP_ROUTE_REST)
+		return stoa__http_rest_refuse(c, req->status);
 	if (req->status != 0)
 		return stoa__http_respond_empty(c, req->status);
-	return request_end(cls, req, c, url, method);
+	return request_end(req, c, url, method);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -523,6 +537,7 @@ int stoa_http_start(const stoa_transport_env *env, char *err, size_t errlen)
 		STOA_LOG(STOA_LOG_INFO, "HTTP transport: every listener is disabled");
 	started = true;
 	stoa_transports_register(&stoa__http_transport);
+	stoa__http_rest_announce();
 	return 0;
 }
 
