@@ -293,7 +293,7 @@ static json_t *admin_list_handles(stoa_request *req)
 
 static json_t *admin_hangup_webrtc(stoa_request *req)
 {
-	stoa_handle_hangup(req->handle, "Admin API");
+	stoa_handle_hangup(req->handle, "Admin API", false);
 	return stoa__api_success(req);
 }
 

@@ -123,7 +123,7 @@ json_t *stoa__api_verb_detach(stoa_request *req)
 
 static json_t *verb_hangup(stoa_request *req)
 {
-	stoa_handle_hangup(req->handle, "Janus API");
+	stoa_handle_hangup(req->handle, "Janus API", false);
 	return stoa__api_success(req);
 }
 

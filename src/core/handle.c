@@ -113,7 +113,7 @@ void stoa_handle_detach(stoa_handle *h, bool notify)
 	}
 }
 
-void stoa_handle_hangup(stoa_handle *h, const char *reason)
+void stoa_handle_hangup(stoa_handle *h, const char *reason, bool by_plugin)
 {
 	/* The pc leaves the handle now (its ref comes with it), so an offer
 	 * that follows at once gets a fresh pc instead of landing on one that
@@ -124,6 +124,8 @@ void stoa_handle_hangup(stoa_handle *h, const char *reason)
 	stoa_pc *pc = h->pc;
 	h->pc = NULL;
 	h->got_offer = h->sent_offer = false;
+	if (by_plugin && pc != NULL)
+		h->plugin_closed_pc = pc;
 	g_queue_clear_full(&h->pending_trickles, (GDestroyNotify)json_decref);
 	g_mutex_unlock(&h->lock);
 	if (pc != NULL) {

@@ -35,6 +35,9 @@ typedef struct stoa_handle {
 	GMutex lock;			/* guards the fields below */
 	bool got_offer;			/* the client sent an offer */
 	bool sent_offer;		/* the plugin sent an offer */
+	/* The last pc the plugin closed (close_pc): its close is not reported
+	 * back to the plugin. Compared, never dereferenced. */
+	const void *plugin_closed_pc;
 	bool trickle;			/* the client trickles */
 	GQueue pending_trickles;	/* json_t* candidates received before the PC */
 	stoa_pc *pc;			/* the peer connection (ref held), or NULL */
@@ -60,7 +63,10 @@ void stoa_handle_detach(stoa_handle *h, bool notify);
 
 /* Closes the handle's peer connection (if any) and tells the plugin; the
  * client gets `hangup` with `reason` when there was one. */
-void stoa_handle_hangup(stoa_handle *h, const char *reason);
+/* Closes the handle's pc (the client gets `hangup` with `reason`); the
+ * handle lets go of it at once. `by_plugin`: the plugin asked (close_pc),
+ * so its hangup_media is not called for this pc. */
+void stoa_handle_hangup(stoa_handle *h, const char *reason, bool by_plugin);
 
 /* Queues a candidate (borrowed) while there is no peer connection. */
 int stoa_handle_queue_trickle(stoa_handle *h, json_t *candidate);

@@ -58,12 +58,15 @@ static void own_closed(void *ud, stoa_pc *pc, const char *reason, bool notify)
 		h->pc = NULL;
 		h->got_offer = h->sent_offer = false;
 	}
-	/* A newer pc already took over (an offer right after a hangup): this
-	 * close is old news for the plugin, which must not tear down the new
-	 * media. */
+	/* The plugin asked for this close, or a newer pc already took over
+	 * (an offer right after a hangup): either way the close is old news
+	 * for the plugin, which must not tear down what it does next. */
+	bool asked = h->plugin_closed_pc == pc;
+	if (asked)
+		h->plugin_closed_pc = NULL;
 	bool newer = !current && h->pc != NULL;
 	g_mutex_unlock(&h->lock);
-	if (plugin_live(h) && !newer && h->plugin->hangup_media != NULL)
+	if (plugin_live(h) && !asked && !newer && h->plugin->hangup_media != NULL)
 		h->plugin->hangup_media(&h->ps);
 	if (notify && plugin_live(h))
 		send_event(h, json_pack("{s:s,s:s}", "janus", "hangup", "reason", reason));

@@ -204,7 +204,7 @@ static int core_push_event(stoa_plugin_session *ps, const char *transaction, jso
 static void core_close_pc(stoa_plugin_session *ps)
 {
 	if (usable(ps))
-		stoa_handle_hangup(stoa_handle_from_ps(ps), "Close PC");
+		stoa_handle_hangup(stoa_handle_from_ps(ps), "Close PC", true);
 }
 
 /* end_session may be called from inside a plugin callback that holds the

@@ -622,3 +622,101 @@ async def vr_start(h, peer, jsep, timeout=15):
     check(data.get("started") == "ok", "start: expected started ok", data)
     check(ev_jsep is None, "start: no JSEP expected with started", ev_jsep)
     return data
+
+
+# ---------------------------------------------------------------- VideoCall
+
+VIDEOCALL = "janus.plugin.videocall"
+
+
+def videocall_missing():
+    """Why the VideoCall tests cannot run, or None: the plugins folder
+    ($STOA_PLUGINS) holds no VideoCall library yet."""
+    folder = os.environ.get("STOA_PLUGINS")
+    if not folder or glob.glob(os.path.join(folder, "*videocall*.so")):
+        return None   # (Tap.run reports a missing $STOA_PLUGINS)
+    return "no VideoCall plugin in %s (janus.plugin.videocall is not built)" % folder
+
+
+def vc_result(data):
+    """The `result` object of VideoCall event data ({} if none)."""
+    res = (data or {}).get("result")
+    return res if isinstance(res, dict) else {}
+
+
+def vc_error(data, code, what=""):
+    """Asserts a VideoCall error {"videocall":"event","error_code":code,"error":<str>}."""
+    check(isinstance(data, dict) and data.get("error_code") == code,
+          "%sexpected VideoCall error %d" % (what + ": " if what else "", code), data)
+    check(isinstance(data.get("error"), str) and data["error"],
+          "error %d without a text" % code, data)
+    check(data.get("videocall") == "event", "an error is a videocall \"event\"", data)
+    return data
+
+
+class VcHandle:
+    """One janus.plugin.videocall handle on a JanusClient (either transport).
+    Every VideoCall request is asynchronous: request() checks the `ack` and
+    returns (data, jsep) of the event carrying the request's transaction."""
+
+    def __init__(self, c, handle_id):
+        self.c = c
+        self.id = handle_id
+
+    @classmethod
+    async def attach(cls, c):
+        r = expect(await c.attach(VIDEOCALL))
+        return cls(c, r["data"]["id"])
+
+    async def request(self, body, jsep=None, timeout=10):
+        r = await self.c.message(body, jsep=jsep, handle_id=self.id)
+        check(r.get("janus") == "ack", "%s: expected an ack" % json.dumps(body)[:100], r)
+        tr = r["transaction"]
+        ev = await self.c.event(lambda m: m.get("janus") == "event" and
+                                m.get("transaction") == tr and m.get("sender") == self.id,
+                                timeout, "the event answering %s" % json.dumps(body)[:200])
+        check((ev.get("plugindata") or {}).get("plugin") == VIDEOCALL,
+              "the event names the VideoCall plugin", ev)
+        return vr_data(ev), ev.get("jsep")
+
+    async def ok(self, body, event, jsep=None, timeout=10):
+        """A request that must succeed with result.event == event; returns
+        (result, jsep)."""
+        data, ev_jsep = await self.request(body, jsep, timeout)
+        res = vc_result(data)
+        check(data.get("videocall") == "event" and res.get("event") == event,
+              "%s: expected result event %r" % (body.get("request"), event), data)
+        return res, ev_jsep
+
+    async def error(self, body, code, jsep=None):
+        data, _ = await self.request(body, jsep)
+        return vc_error(data, code, str(body.get("request", "")))
+
+    async def event(self, pred=None, timeout=5, what="a VideoCall event"):
+        """The next plugin event of this handle whose result matches pred;
+        returns (result, jsep, whole message)."""
+        ev = await self.c.event(lambda m: m.get("janus") == "event" and
+                                m.get("sender") == self.id and
+                                (pred is None or pred(vc_result(vr_data(m)))), timeout, what)
+        return vc_result(vr_data(ev)), ev.get("jsep"), ev
+
+    async def result_event(self, name, timeout=5, **fields):
+        """The next event whose result.event is `name` (and whose other
+        result fields equal `fields`); returns (result, jsep, message)."""
+        return await self.event(lambda r: r.get("event") == name and
+                                all(r.get(k) == v for k, v in fields.items()), timeout,
+                                "%s event on handle %s" % (name, self.id))
+
+    async def core_event(self, kind, timeout=10):
+        """The next core event (webrtcup, hangup, ...) of this handle."""
+        return await self.c.event(lambda m: m.get("janus") == kind and
+                                  m.get("sender") == self.id, timeout,
+                                  "%s on handle %s" % (kind, self.id))
+
+    def queued(self):
+        """Events of this handle still queued (not taken by event())."""
+        src = self.c.ws.inbox if self.c.transport == "ws" else self.c.events
+        return [m for m in src if m.get("sender") == self.id]
+
+    async def detach(self):
+        return await self.c.detach(handle_id=self.id)

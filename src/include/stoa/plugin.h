@@ -132,7 +132,9 @@ typedef struct stoa_core_api {
 			  json_t *message, json_t *jsep);
 
 	/* Closes the handle's peer connection (the client gets `hangup` with
-	 * reason "Close PC"); the handle stays attached. */
+	 * reason "Close PC"); the handle stays attached and lets go of the pc at
+	 * once, so a new offer gets a fresh one. hangup_media is NOT called for
+	 * a pc closed this way: the plugin already knows. */
 	void (*close_pc)(stoa_plugin_session *ps);
 
 	/* Ends the handle as if the client had detached it (the client gets
@@ -271,7 +273,10 @@ typedef struct stoa_plugin {
 	/* Optional. The handle's peer connection is up (DTLS done). Media loop. */
 	void (*setup_media)(stoa_plugin_session *ps);
 
-	/* Optional. The handle's peer connection closed. Media loop or API thread. */
+	/* Optional. The handle's peer connection closed by itself (ICE/DTLS
+	 * failure, consent lost, a DTLS close from the peer) or by the client's
+	 * `hangup`; not for closes the plugin asked for with close_pc, nor for
+	 * an old pc once a newer one took over. Media loop or API thread. */
 	void (*hangup_media)(stoa_plugin_session *ps);
 
 	/* Mandatory. The handle is going away. API thread or main thread. After
