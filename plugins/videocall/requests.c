@@ -212,9 +212,9 @@ static int unused_pt(GPtrArray *offer)
 	for (int pt = 96; pt < 128; pt++) {
 		bool used = false;
 		for (guint i = 0; i < offer->len && !used; i++) {
-			const vc_sdp_mline *m = offer->pdata[i];
+			const stoa_scan_mline *m = offer->pdata[i];
 			for (guint k = 0; k < m->fmts->len && !used; k++)
-				used = ((const vc_fmt *)m->fmts->pdata[k])->pt == pt;
+				used = ((const stoa_scan_fmt *)m->fmts->pdata[k])->pt == pt;
 		}
 		if (!used)
 			return pt;
@@ -227,26 +227,26 @@ static int unused_pt(GPtrArray *offer)
  * offered. NULL with 483 set on r when there is nothing we can relay. */
 static json_t *offer_desc(vc_req *r, const char *sdp)
 {
-	GPtrArray *offer = vc_sdp_scan(sdp);
+	GPtrArray *offer = stoa_sdp_scan(sdp);
 	json_t *media = json_array();
 	int usable = 0;
 	if (offer->len == 0 || offer->len > VC_MAX_MLINES)
 		vc_error(r, VC_ERR_INVALID_SDP, "The offer has %u m-lines (1..%d supported)", offer->len,
 			 VC_MAX_MLINES);
 	for (guint i = 0; i < offer->len && r->code == 0; i++) {
-		const vc_sdp_mline *m = offer->pdata[i];
-		if (m->type == VC_OTHER) {
+		const stoa_scan_mline *m = offer->pdata[i];
+		if (m->type == STOA_SCAN_OTHER) {
 			vc_error(r, VC_ERR_INVALID_SDP, "Unsupported m-line %u (only audio, video and data)", i);
 			break;
 		}
-		if (m->type == VC_DATA) {
+		if (m->type == STOA_SCAN_DATA) {
 			json_array_append_new(media, json_pack("{s:s,s:s,s:b}", "type", "data", "mid",
 							       m->mid, "disabled", m->rejected));
 			usable += !m->rejected;
 			continue;
 		}
-		bool audio = m->type == VC_AUDIO;
-		const vc_fmt *f = vc_sdp_choose(m);
+		bool audio = m->type == STOA_SCAN_AUDIO;
+		const stoa_scan_fmt *f = stoa_sdp_scan_choose(m);
 		if (f == NULL) {
 			/* Kept as a rejected m-line, so the mindexes of both legs
 			 * match (PCMU's static type 0 means PCMU everywhere). */
@@ -267,7 +267,7 @@ static json_t *offer_desc(vc_req *r, const char *sdp)
 	}
 	if (r->code == 0 && usable == 0)
 		vc_error(r, VC_ERR_INVALID_SDP, "No m-line with a codec we can relay in the offer");
-	vc_sdp_free(offer);
+	stoa_sdp_scan_free(offer);
 	if (r->code != 0) {
 		json_decref(media);
 		return NULL;
@@ -296,21 +296,21 @@ static json_t *answer_prefs(GPtrArray *offer, GPtrArray *answer)
 	bool data = false;
 	char *vp9 = NULL, *h264 = NULL;
 	for (guint i = 0; i < offer->len && i < answer->len; i++) {
-		const vc_sdp_mline *om = offer->pdata[i], *am = answer->pdata[i];
+		const stoa_scan_mline *om = offer->pdata[i], *am = answer->pdata[i];
 		if (am->rejected)
 			continue;
-		if (om->type == VC_DATA) {
+		if (om->type == STOA_SCAN_DATA) {
 			data = true;
 			continue;
 		}
-		const vc_fmt *f = vc_sdp_choose(om);
-		if (f == NULL || vc_sdp_first(am) == NULL)
+		const stoa_scan_fmt *f = stoa_sdp_scan_choose(om);
+		if (f == NULL || stoa_sdp_scan_first(am) == NULL)
 			continue;
-		add_codec(om->type == VC_AUDIO ? ac : vcs, f->name);
+		add_codec(om->type == STOA_SCAN_AUDIO ? ac : vcs, f->name);
 		if (strcmp(f->name, "vp9") == 0 && vp9 == NULL)
-			vp9 = vc_fmtp_get(f->fmtp, "profile-id");
+			vp9 = stoa_fmtp_get(f->fmtp, "profile-id");
 		if (strcmp(f->name, "h264") == 0 && h264 == NULL)
-			h264 = vc_fmtp_get(f->fmtp, "profile-level-id");
+			h264 = stoa_fmtp_get(f->fmtp, "profile-level-id");
 	}
 	json_t *prefs = json_pack("{s:b,s:b,s:b}", "audio", ac->len > 0, "video", vcs->len > 0, "data",
 				  data);
@@ -342,19 +342,19 @@ static void build_table(vc_call *c, GPtrArray *offer, GPtrArray *peer_answer, GP
 	memset(c->m, 0, sizeof(c->m));
 	c->n = (int)MIN(offer->len, VC_MAX_MLINES);
 	for (int i = 0; i < c->n; i++) {
-		const vc_sdp_mline *om = offer->pdata[i];
-		const vc_sdp_mline *pa = (guint)i < peer_answer->len ? peer_answer->pdata[i] : NULL;
-		const vc_sdp_mline *oa = (guint)i < our_answer->len ? our_answer->pdata[i] : NULL;
+		const stoa_scan_mline *om = offer->pdata[i];
+		const stoa_scan_mline *pa = (guint)i < peer_answer->len ? peer_answer->pdata[i] : NULL;
+		const stoa_scan_mline *oa = (guint)i < our_answer->len ? our_answer->pdata[i] : NULL;
 		vc_mline *m = &c->m[i];
-		m->type = om->type;
+		m->type = (vc_media)om->type; /* the same numbering */
 		m->mid = g_strdup(om->mid);
-		if (om->type == VC_DATA) {
+		if (om->type == STOA_SCAN_DATA) {
 			m->active = pa != NULL && !pa->rejected && oa != NULL && !oa->rejected;
 			continue;
 		}
-		const vc_fmt *fp = pa != NULL ? vc_sdp_first(pa) : NULL;
-		const vc_fmt *fo = oa != NULL ? vc_sdp_first(oa) : NULL;
-		if (fp == NULL || fo == NULL || om->type == VC_OTHER)
+		const stoa_scan_fmt *fp = pa != NULL ? stoa_sdp_scan_first(pa) : NULL;
+		const stoa_scan_fmt *fo = oa != NULL ? stoa_sdp_scan_first(oa) : NULL;
+		if (fp == NULL || fo == NULL || om->type == STOA_SCAN_OTHER)
 			continue;
 		if (strcmp(fp->name, fo->name) != 0) {
 			vc_core->log(STOA_LOG_WARN, NULL, "m-line %d: the legs settled on %s and %s: not relayed",
@@ -363,8 +363,8 @@ static void build_table(vc_call *c, GPtrArray *offer, GPtrArray *peer_answer, GP
 		}
 		m->active = true;
 		m->codec = g_strdup(fo->name);
-		m->vcodec = om->type == VC_VIDEO ? vc_video_codec_of(fo->name) : 0;
-		m->clock = fo->clock > 0 ? (uint32_t)fo->clock : (om->type == VC_VIDEO ? 90000 : 48000);
+		m->vcodec = om->type == STOA_SCAN_VIDEO ? vc_video_codec_of(fo->name) : 0;
+		m->clock = fo->clock > 0 ? (uint32_t)fo->clock : (om->type == STOA_SCAN_VIDEO ? 90000 : 48000);
 		m->pt[offerer] = fo->pt;
 		m->pt[!offerer] = fp->pt;
 	}
@@ -375,7 +375,7 @@ static void build_table(vc_call *c, GPtrArray *offer, GPtrArray *peer_answer, GP
  * No lock held on entry or exit. 0, or an error code set on r. */
 static int answer_step(vc_req *r, vc_call *c, int offerer, const char *offer_sdp, bool initial)
 {
-	GPtrArray *offer = vc_sdp_scan(offer_sdp), *peer_answer = vc_sdp_scan(sdp_of(r->jsep));
+	GPtrArray *offer = stoa_sdp_scan(offer_sdp), *peer_answer = stoa_sdp_scan(sdp_of(r->jsep));
 	json_t *prefs = answer_prefs(offer, peer_answer);
 	vc_user *ou = c->user[offerer], *au = c->user[!offerer];
 	char why[256] = "";
@@ -389,9 +389,9 @@ static int answer_step(vc_req *r, vc_call *c, int offerer, const char *offer_sdp
 		vc_notify(ou, hangup_result(au->username, "Negotiation failed"), NULL);
 		end_and_tell(c, 3);
 	} else {
-		GPtrArray *ours = vc_sdp_scan(sdp_of(jsep));
+		GPtrArray *ours = stoa_sdp_scan(sdp_of(jsep));
 		build_table(c, offer, peer_answer, ours, offerer);
-		vc_sdp_free(ours);
+		stoa_sdp_scan_free(ours);
 		c->state = VC_IN_CALL;
 		c->reneg_from = -1;
 		for (int s = 0; s < 2; s++)
@@ -412,8 +412,8 @@ static int answer_step(vc_req *r, vc_call *c, int offerer, const char *offer_sdp
 	g_mutex_unlock(&vc_lock);
 	if (jsep != NULL)
 		json_decref(jsep);
-	vc_sdp_free(offer);
-	vc_sdp_free(peer_answer);
+	stoa_sdp_scan_free(offer);
+	stoa_sdp_scan_free(peer_answer);
 	return r->code;
 }
 

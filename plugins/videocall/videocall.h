@@ -8,7 +8,7 @@
  *   call.c        the media relay between the two parties of a call: links,
  *                 payload type mapping, simulcast layer choice, keyframe
  *                 requests, REMB; setup_media/hangup_media
- *   sdp_scan.c    the facts read from SDP text (codecs per m-line)
+ *   (SDP facts come from plugins/common/sdp_scan.h)
  *
  * Locking. One plugin-wide mutex, `vc_lock`, guards the username registry
  * and every field of users and calls marked "vc_lock". It is never held
@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "common/rtp_switch.h"
+#include "common/sdp_scan.h"
 #include "common/simulcast.h"
 #include "stoa/plugin.h"
 
@@ -221,34 +222,5 @@ void vc_incoming_rtcp(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt);
 void vc_incoming_data(stoa_plugin_session *ps, stoa_plugin_data *msg);
 const char *vc_video_codec_name(int vcodec);
 int vc_video_codec_of(const char *name);
-
-/* ---- sdp_scan.c ---- */
-typedef struct vc_fmt {
-	int pt;
-	char *name;		/* rtpmap encoding name, lower case */
-	int clock;
-	char *fmtp;		/* or NULL */
-	int rtx_pt;		/* the RTX format repairing this one, 0 if none */
-} vc_fmt;
-
-typedef struct vc_sdp_mline {
-	vc_media type;
-	char *mid;
-	bool rejected;		/* port 0 */
-	GPtrArray *fmts;	/* vc_fmt *, in m= line order */
-} vc_sdp_mline;
-
-/* The m-lines of an SDP; free with vc_sdp_free. */
-GPtrArray *vc_sdp_scan(const char *sdp);
-void vc_sdp_free(GPtrArray *mlines);
-/* The format a call uses from an offer's m-line: our preferred codec among
- * those offered (audio: opus, pcmu, pcma, g722; video: vp8, vp9, h264).
- * NULL when none is acceptable. */
-const vc_fmt *vc_sdp_choose(const vc_sdp_mline *m);
-/* The format an answer's m-line settled on (its first one), or NULL. */
-const vc_fmt *vc_sdp_first(const vc_sdp_mline *m);
-/* The value of `key` in an fmtp string ("profile-id" in "profile-id=2;x=y"),
- * newly allocated, or NULL. */
-char *vc_fmtp_get(const char *fmtp, const char *key);
 
 #endif

@@ -365,12 +365,15 @@ static const char *description_for(vr_publisher *p, json_t *body, const char *mi
  * fan-out snapshots hang off them). vr_lock held. */
 static void apply_streams(vr_publisher *p, json_t *body, const char *offer, const char *answer)
 {
-	GPtrArray *a = vr_sdp_scan(answer), *o = vr_sdp_scan(offer);
+	GPtrArray *a = stoa_sdp_scan(answer), *o = stoa_sdp_scan(offer);
 	g_clear_pointer(&p->acodec, g_free);
 	g_clear_pointer(&p->vcodec, g_free);
 	for (guint i = 0; i < a->len && i < VR_MAX_STREAMS; i++) {
-		vr_sdp_mline *m = a->pdata[i];
-		vr_sdp_mline *om = i < o->len ? o->pdata[i] : NULL;
+		const stoa_scan_mline *m = a->pdata[i];
+		const stoa_scan_mline *om = i < o->len ? o->pdata[i] : NULL;
+		const stoa_scan_fmt *f = stoa_sdp_scan_first(m);
+		if (m->type == STOA_SCAN_OTHER)
+			continue;
 		vr_pstream *s = p->streams[i];
 		if (s == NULL) {
 			s = g_new0(vr_pstream, 1);
@@ -383,13 +386,14 @@ static void apply_streams(vr_publisher *p, json_t *body, const char *offer, cons
 		}
 		g_free(s->mid);
 		s->mid = g_strdup(m->mid);
-		s->type = m->type;
+		s->type = (vr_media)m->type; /* the same numbering */
 		g_free(s->codec);
-		s->codec = m->type != VR_DATA ? g_strdup(m->codec) : NULL;
+		s->codec = m->type != STOA_SCAN_DATA && f != NULL ? g_strdup(f->name) : NULL;
 		g_free(s->fmtp);
-		s->fmtp = g_strdup(m->fmtp);
-		s->pt = m->pt;
-		s->disabled = m->rejected || (om != NULL && !om->sends);
+		s->fmtp = f != NULL ? g_strdup(f->fmtp) : NULL;
+		s->pt = f != NULL ? f->pt : -1;
+		s->disabled = m->rejected || (m->type != STOA_SCAN_DATA && f == NULL) ||
+			      (om != NULL && !om->sends);
 		s->simulcast = om != NULL && om->simulcast;
 		s->video_codec = video_codec_of(s->codec);
 		const char *d = description_for(p, body, s->mid);
@@ -406,8 +410,8 @@ static void apply_streams(vr_publisher *p, json_t *body, const char *offer, cons
 			p->nstreams = (int)i + 1;
 		}
 	}
-	vr_sdp_mlines_free(a);
-	vr_sdp_mlines_free(o);
+	stoa_sdp_scan_free(a);
+	stoa_sdp_scan_free(o);
 }
 
 static int check_publish(vr_req *r, vr_publisher *p)

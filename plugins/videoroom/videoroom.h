@@ -10,7 +10,7 @@
  *   subscriber.c  subscriber handles: join, start, pause, configure,
  *                 switch, subscribe/unsubscribe/update, leave; their offers
  *   fanout.c      one publisher packet to every subscriber (docs/fanout.md)
- *   sdp_scan.c    the few facts the plugin reads from SDP text
+ *   (SDP facts come from plugins/common/sdp_scan.h)
  *   settings.c    room settings, defaults, validation, the config file
  *
  * Locking. One plugin-wide mutex, `vr_lock`, guards all signalling state:
@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "common/rtp_switch.h"
+#include "common/sdp_scan.h"
 #include "common/simulcast.h"
 #include "settings.h"
 #include "stoa/plugin.h"
@@ -351,20 +352,5 @@ void vr_forwarders_clear(vr_pstream *s);
 void vr_forward_rtp(vr_pstream *s, const stoa_plugin_rtp *pkt);
 void vr_forward_data(vr_pstream *s, const stoa_plugin_data *msg);
 
-/* ---- sdp_scan.c ---- */
-typedef struct vr_sdp_mline {
-	vr_media type;
-	int mindex;
-	char *mid;
-	bool rejected;
-	int pt;			/* first payload type */
-	char *codec;		/* its rtpmap name, lower case */
-	char *fmtp;		/* its fmtp, or NULL */
-	bool simulcast;		/* a=simulcast or ssrc-group:SIM */
-	bool sends;		/* direction sendrecv/sendonly */
-} vr_sdp_mline;
-/* The m-lines of an SDP; frees with vr_sdp_mlines_free. */
-GPtrArray *vr_sdp_scan(const char *sdp);
-void vr_sdp_mlines_free(GPtrArray *a);
 
 #endif

@@ -1,25 +1,14 @@
 /*
- * sdp_scan.c: the few facts the VideoCall reads from SDP text — per m-line
- * its kind, mid, whether it is rejected, and its formats (payload type,
- * encoding name, clock rate, fmtp, and which RTX format repairs it, from
- * RFC 4588's a=fmtp:<rtx> apt=<pt>).
- *
- * The core has parsed and validated every SDP before the plugin sees it
- * (plugins do not link the core's parser), so this is a line scan that takes
- * what it needs; a malformed line just leaves a field unset. The approach is
- * the VideoRoom's sdp_scan.c, widened to every format of an m-line because
- * the VideoCall chooses the codec of a call from the caller's whole offer.
- *
- * Pure functions on strings: any thread.
+ * sdp_scan.c: SDP facts for plugins, by line scan (see sdp_scan.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "videocall.h"
+#include "common/sdp_scan.h"
 
 static void fmt_free(gpointer p)
 {
-	vc_fmt *f = p;
+	stoa_scan_fmt *f = p;
 	g_free(f->name);
 	g_free(f->fmtp);
 	g_free(f);
@@ -27,22 +16,22 @@ static void fmt_free(gpointer p)
 
 static void mline_free(gpointer p)
 {
-	vc_sdp_mline *m = p;
+	stoa_scan_mline *m = p;
 	g_free(m->mid);
 	g_ptr_array_unref(m->fmts);
 	g_free(m);
 }
 
-void vc_sdp_free(GPtrArray *mlines)
+void stoa_sdp_scan_free(GPtrArray *mlines)
 {
 	if (mlines != NULL)
 		g_ptr_array_unref(mlines);
 }
 
-static vc_fmt *fmt_find(const vc_sdp_mline *m, int pt)
+static stoa_scan_fmt *fmt_find(const stoa_scan_mline *m, int pt)
 {
 	for (guint i = 0; i < m->fmts->len; i++) {
-		vc_fmt *f = m->fmts->pdata[i];
+		stoa_scan_fmt *f = m->fmts->pdata[i];
 		if (f->pt == pt)
 			return f;
 	}
@@ -50,24 +39,26 @@ static vc_fmt *fmt_find(const vc_sdp_mline *m, int pt)
 }
 
 /* "m=video 9 UDP/TLS/RTP/SAVPF 96 97" */
-static vc_sdp_mline *mline_new(const char *line)
+static stoa_scan_mline *mline_new(const char *line, int mindex)
 {
-	vc_sdp_mline *m = g_new0(vc_sdp_mline, 1);
+	stoa_scan_mline *m = g_new0(stoa_scan_mline, 1);
+	m->mindex = mindex;
+	m->sends = true;
 	m->fmts = g_ptr_array_new_with_free_func(fmt_free);
-	m->type = g_str_has_prefix(line, "m=audio ")	   ? VC_AUDIO
-		  : g_str_has_prefix(line, "m=video ")	   ? VC_VIDEO
-		  : g_str_has_prefix(line, "m=application ") ? VC_DATA
-							     : VC_OTHER;
+	m->type = g_str_has_prefix(line, "m=audio ")	   ? STOA_SCAN_AUDIO
+		  : g_str_has_prefix(line, "m=video ")	   ? STOA_SCAN_VIDEO
+		  : g_str_has_prefix(line, "m=application ") ? STOA_SCAN_DATA
+							     : STOA_SCAN_OTHER;
 	char **f = g_strsplit(line + 2, " ", -1);
 	guint n = g_strv_length(f);
 	if (n >= 2)
 		m->rejected = strcmp(f[1], "0") == 0;
-	for (guint i = 3; m->type != VC_DATA && i < n; i++) {
+	for (guint i = 3; m->type != STOA_SCAN_DATA && i < n; i++) {
 		char *end;
 		long pt = strtol(f[i], &end, 10);
 		if (*f[i] == '\0' || *end != '\0' || pt < 0 || pt > 127 || fmt_find(m, (int)pt) != NULL)
 			continue;
-		vc_fmt *fmt = g_new0(vc_fmt, 1);
+		stoa_scan_fmt *fmt = g_new0(stoa_scan_fmt, 1);
 		fmt->pt = (int)pt;
 		g_ptr_array_add(m->fmts, fmt);
 	}
@@ -76,18 +67,27 @@ static vc_sdp_mline *mline_new(const char *line)
 }
 
 /* a=rtpmap:<pt> <name>/<clock>[/<channels>] and a=fmtp:<pt> <params> */
-static void attribute(vc_sdp_mline *m, const char *a)
+static void attribute(stoa_scan_mline *m, const char *a)
 {
 	if (g_str_has_prefix(a, "mid:")) {
 		g_free(m->mid);
 		m->mid = g_strdup(a + 4);
 		return;
 	}
+	if (g_str_has_prefix(a, "simulcast:") || g_str_has_prefix(a, "ssrc-group:SIM ")) {
+		m->simulcast = true;
+		return;
+	}
+	if (strcmp(a, "recvonly") == 0 || strcmp(a, "inactive") == 0 || strcmp(a, "sendrecv") == 0 ||
+	    strcmp(a, "sendonly") == 0) {
+		m->sends = a[0] == 's';
+		return;
+	}
 	bool rtpmap = g_str_has_prefix(a, "rtpmap:");
 	if (!rtpmap && !g_str_has_prefix(a, "fmtp:"))
 		return;
 	const char *num = a + (rtpmap ? 7 : 5);
-	vc_fmt *f = fmt_find(m, atoi(num));
+	stoa_scan_fmt *f = fmt_find(m, atoi(num));
 	const char *sp = strchr(num, ' ');
 	if (f == NULL || sp == NULL)
 		return;
@@ -103,7 +103,7 @@ static void attribute(vc_sdp_mline *m, const char *a)
 	f->clock = atoi(slash + 1);
 }
 
-char *vc_fmtp_get(const char *fmtp, const char *key)
+char *stoa_fmtp_get(const char *fmtp, const char *key)
 {
 	if (fmtp == NULL)
 		return NULL;
@@ -122,31 +122,31 @@ char *vc_fmtp_get(const char *fmtp, const char *key)
 }
 
 /* RFC 4588: each "rtx" format names the format it repairs with apt=. */
-static void link_rtx(vc_sdp_mline *m)
+static void link_rtx(stoa_scan_mline *m)
 {
 	for (guint i = 0; i < m->fmts->len; i++) {
-		vc_fmt *f = m->fmts->pdata[i];
+		stoa_scan_fmt *f = m->fmts->pdata[i];
 		if (g_strcmp0(f->name, "rtx") != 0)
 			continue;
-		char *apt = vc_fmtp_get(f->fmtp, "apt");
-		vc_fmt *base = apt != NULL ? fmt_find(m, atoi(apt)) : NULL;
+		char *apt = stoa_fmtp_get(f->fmtp, "apt");
+		stoa_scan_fmt *base = apt != NULL ? fmt_find(m, atoi(apt)) : NULL;
 		if (base != NULL && base->rtx_pt == 0)
 			base->rtx_pt = f->pt;
 		g_free(apt);
 	}
 }
 
-GPtrArray *vc_sdp_scan(const char *sdp)
+GPtrArray *stoa_sdp_scan(const char *sdp)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(mline_free);
 	if (sdp == NULL)
 		return out;
 	char **lines = g_strsplit(sdp, "\n", -1);
-	vc_sdp_mline *cur = NULL;
+	stoa_scan_mline *cur = NULL;
 	for (char **l = lines; *l != NULL; l++) {
 		g_strchomp(*l);
 		if (g_str_has_prefix(*l, "m=")) {
-			cur = mline_new(*l);
+			cur = mline_new(*l, (int)out->len);
 			g_ptr_array_add(out, cur);
 		} else if (cur != NULL && g_str_has_prefix(*l, "a=")) {
 			attribute(cur, *l + 2);
@@ -154,7 +154,7 @@ GPtrArray *vc_sdp_scan(const char *sdp)
 	}
 	g_strfreev(lines);
 	for (guint i = 0; i < out->len; i++) {
-		vc_sdp_mline *m = out->pdata[i];
+		stoa_scan_mline *m = out->pdata[i];
 		if (m->mid == NULL)
 			m->mid = g_strdup_printf("%u", i);
 		link_rtx(m);
@@ -164,10 +164,10 @@ GPtrArray *vc_sdp_scan(const char *sdp)
 
 /* H.264: a packetization-mode=1 format is what every browser decodes;
  * among those, constrained baseline 42e01f is the most widely supported. */
-static int h264_score(const vc_fmt *f)
+static int h264_score(const stoa_scan_fmt *f)
 {
-	char *mode = vc_fmtp_get(f->fmtp, "packetization-mode");
-	char *plid = vc_fmtp_get(f->fmtp, "profile-level-id");
+	char *mode = stoa_fmtp_get(f->fmtp, "packetization-mode");
+	char *plid = stoa_fmtp_get(f->fmtp, "profile-level-id");
 	int score = (g_strcmp0(mode, "1") == 0 ? 2 : 0) +
 		    (plid != NULL && g_ascii_strcasecmp(plid, "42e01f") == 0 ? 1 : 0);
 	g_free(mode);
@@ -175,19 +175,19 @@ static int h264_score(const vc_fmt *f)
 	return score;
 }
 
-const vc_fmt *vc_sdp_choose(const vc_sdp_mline *m)
+const stoa_scan_fmt *stoa_sdp_scan_choose(const stoa_scan_mline *m)
 {
 	static const char *const audio[] = { "opus", "pcmu", "pcma", "g722" };
 	static const char *const video[] = { "vp8", "vp9", "h264" };
-	const char *const *prefs = m->type == VC_AUDIO ? audio : video;
-	size_t n = m->type == VC_AUDIO ? G_N_ELEMENTS(audio) : G_N_ELEMENTS(video);
-	if (m->rejected || (m->type != VC_AUDIO && m->type != VC_VIDEO))
+	const char *const *prefs = m->type == STOA_SCAN_AUDIO ? audio : video;
+	size_t n = m->type == STOA_SCAN_AUDIO ? G_N_ELEMENTS(audio) : G_N_ELEMENTS(video);
+	if (m->rejected || (m->type != STOA_SCAN_AUDIO && m->type != STOA_SCAN_VIDEO))
 		return NULL;
 	for (size_t k = 0; k < n; k++) {
-		const vc_fmt *best = NULL;
+		const stoa_scan_fmt *best = NULL;
 		int best_score = -1;
 		for (guint i = 0; i < m->fmts->len; i++) {
-			const vc_fmt *f = m->fmts->pdata[i];
+			const stoa_scan_fmt *f = m->fmts->pdata[i];
 			if (g_strcmp0(f->name, prefs[k]) != 0)
 				continue;
 			int score = strcmp(prefs[k], "h264") == 0 ? h264_score(f) : 0;
@@ -202,10 +202,10 @@ const vc_fmt *vc_sdp_choose(const vc_sdp_mline *m)
 	return NULL;
 }
 
-const vc_fmt *vc_sdp_first(const vc_sdp_mline *m)
+const stoa_scan_fmt *stoa_sdp_scan_first(const stoa_scan_mline *m)
 {
 	if (m->rejected || m->fmts->len == 0)
 		return NULL;
-	const vc_fmt *f = m->fmts->pdata[0];
+	const stoa_scan_fmt *f = m->fmts->pdata[0];
 	return f->name != NULL ? f : NULL;
 }
