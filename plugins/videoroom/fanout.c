@@ -295,7 +295,7 @@ static void deliver(vr_sstream *ss, const vr_pkt *p, int64_t now)
 	stoa_plugin_rtp out = { .mindex = ss->mindex, .mid = ss->mid, .video = p->video,
 				.buffer = buf, .length = p->len, .substream = -1,
 				.audio_level = p->audio_level, .voice_activity = p->vad,
-				.forwarded = 1 };
+				.forwarded = 1, .plugin_retransmits = 1 };
 	vr_core->relay_rtp(ss->ps, &out);
 	ss->relayed++;
 }

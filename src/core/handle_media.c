@@ -352,7 +352,8 @@ void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
 	stoa_pc *pc = stoa_handle_get_pc(stoa_handle_from_ps(ps));
 	if (pc == NULL)
 		return;
-	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, ext_of(pkt));
+	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, ext_of(pkt),
+			 pkt->plugin_retransmits != 0);
 	stoa_pc_unref(pc);
 }
 

@@ -598,18 +598,20 @@ static gboolean job_rtp(gpointer p)
 {
 	pc_job *j = p;
 	if (open_pc(j->pc))
-		stoa__pc_send_rtp_now(j->pc, j->mindex, j->buf, j->len, (int)j->value - 1);
+		stoa__pc_send_rtp_now(j->pc, j->mindex, j->buf, j->len, (int)j->value - 1, j->flag);
 	return G_SOURCE_REMOVE;
 }
 
-void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level)
+void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
+		      bool plugin_rtx)
 {
 	if (stoa_loop_is_current(pc->loop)) {
-		stoa__pc_send_rtp_now(pc, mindex, buf, len, level);
+		stoa__pc_send_rtp_now(pc, mindex, buf, len, level, plugin_rtx);
 		return;
 	}
 	pc_job *j = job_new(pc, buf, len);
 	j->mindex = mindex;
+	j->flag = plugin_rtx;
 	j->value = (uint32_t)(level + 1);
 	stoa_loop_post(pc->loop, job_rtp, j, job_free);
 }

@@ -118,7 +118,10 @@ void stoa_pc_trickle(stoa_pc *pc, json_t *candidate);
  * RFC 6464 audio level byte `ext` (V bit and level) when >= 0). */
 #define STOA_PC_EXT_KEEP (-2)
 #define STOA_PC_EXT_OWN (-1)
-void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext);
+/* `plugin_rtx`: the plugin keeps this stream's packets and answers its
+ * NACKs (stoa_plugin_rtp.plugin_retransmits). */
+void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext,
+		      bool plugin_rtx);
 /* A retransmission the plugin rebuilt for a NACK on a forwarded stream
  * (same `ext` rule); sent as RTX when negotiated. Any thread. */
 void stoa_pc_resend_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext);

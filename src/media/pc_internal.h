@@ -54,10 +54,10 @@ typedef struct stoa_pc_stream {
 	uint32_t local_ssrc, local_rtx_ssrc;
 	int ext_mid, ext_audio_level, ext_rid, ext_rrid, ext_twcc; /* header extension ids, 0 if none */
 	bool nack;		/* the peer and we agreed on "nack" */
-	/* The plugin relays another peer's packets here: it keeps them
-	 * (once per source, not per receiver) and answers NACKs itself, so
-	 * the stream keeps no copies and hands NACKs to the plugin. */
-	bool forwarded;
+	/* The plugin keeps what is relayed here (once per source, not per
+	 * receiver) and answers NACKs itself: the stream keeps no copies and
+	 * hands NACKs to the plugin. */
+	bool plugin_rtx;
 	/* receive side: one layer, or with `simulcast` up to three, indexed
 	 * by substream (0 = the lowest quality, as Janus numbers them) */
 	stoa_pc_rlayer rl[STOA_PC_MAX_LAYERS];
@@ -146,7 +146,8 @@ void stoa__pc_data_close(stoa_pc *pc);
 
 /* pc_rtp.c */
 void stoa__pc_incoming_srtp(stoa_pc *pc, uint8_t *buf, size_t len, bool rtcp);
-void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level);
+void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
+			   bool plugin_rtx);
 /* A retransmission the plugin rebuilt (forwarded streams): RTX-wrapped
  * when negotiated. */
 void stoa__pc_resend_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext);

@@ -418,7 +418,7 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *remote, const stoa_sdp_
 			s->out_bytes = old->out_bytes;
 			s->nacks_received = old->nacks_received;
 			s->retransmissions_out = old->retransmissions_out;
-			s->forwarded = old->forwarded;
+			s->plugin_rtx = old->plugin_rtx;
 		}
 	}
 	return s;

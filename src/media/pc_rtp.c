@@ -105,7 +105,8 @@ static size_t copy_with_own_ext(const stoa_pc_stream *s, const uint8_t *buf, siz
 	return fixed + block + rest;
 }
 
-void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level)
+void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
+			   bool plugin_rtx)
 {
 	stoa_pc_stream *s = stream_at(pc, mindex);
 	if (s == NULL || !s->send || len > STOA_PC_MAX_PACKET || len < 12)
@@ -123,10 +124,10 @@ void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t l
 	}
 	stoa_rtp_set_ssrc(out, len, s->local_ssrc);
 	int64_t now = g_get_monotonic_time();
-	if (level != STOA_PC_EXT_KEEP)
-		s->forwarded = true;
-	if (s->nack && !s->forwarded) {
-		/* Allocated on first use: forwarded streams never need one. */
+	if (plugin_rtx)
+		s->plugin_rtx = true;
+	if (s->nack && !s->plugin_rtx) {
+		/* Allocated on first use: streams the plugin keeps never need one. */
 		if (s->rtxbuf == NULL) {
 			stoa_rtx_buffer_cfg rc = { .slots = s->video ? 1024 : 256 };
 			s->rtxbuf = stoa_rtx_buffer_new(&rc);
@@ -466,7 +467,7 @@ void stoa__pc_resend_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t
 	send_again(pc, s, out, len);
 }
 
-/* A forwarded stream's NACK goes to the plugin, which keeps the packets. */
+/* The NACK of a stream whose packets the plugin keeps goes to the plugin. */
 static void on_nack(stoa_pc *pc, const stoa_rtcp_hdr *h, const stoa_rtcp_fb *fb, int64_t now)
 {
 	stoa_pc_stream *s = stream_for_local_ssrc(pc, fb->media_ssrc);
@@ -476,7 +477,7 @@ static void on_nack(stoa_pc *pc, const stoa_rtcp_hdr *h, const stoa_rtcp_fb *fb,
 	int n = stoa_rtcp_nack_parse(fb, seqs, G_N_ELEMENTS(seqs));
 	s->nacks_received += n > 0 ? (uint64_t)n : 0;
 	stoa_metrics_add(&pc->metrics->nacks_received[s->video], n > 0 ? (uint64_t)n : 0);
-	if (s->forwarded) {
+	if (s->plugin_rtx) {
 		/* Just this NACK, with the stream it is about. */
 		pc->owner->rtcp(pc->ud, s->mindex, s->mid, s->video, (uint8_t *)h->buf, h->len);
 		return;

@@ -64,7 +64,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stoa_harness import JanusClient, Server, Tap, TestFailure, check, diag  # noqa: E402
 
 from aiortc_peer import (  # noqa: E402
-    PEER_IP, NetFilter, RoomPeer, VcHandle, skip_reason, videocall_missing, within,
+    PEER_IP, NetFilter, RoomPeer, VcHandle, media_stats, skip_reason, videocall_missing, within,
 )
 
 tap = Tap(timeout=30)
@@ -293,6 +293,18 @@ async def test_calls():
             CALL["data"] = await data_both_ways(pa, pb)
         except TestFailure as e:
             CALL["data"] = str(e)
+
+        # 5% loss on bob's downlink: bob NACKs alice's video, the server
+        # answers from what it sent bob (one receiver: the core keeps it).
+        net = NetFilter(seed=5)
+        net.attach(pb.pc)
+        net.loss = 0.05
+        v0 = pb.counts()["video"]
+        await asyncio.sleep(4)
+        net.loss = 0
+        out = (media_stats(await handle_info(c, bob.id)).get("video") or {}).get("out") or {}
+        CALL["loss"] = {"dropped": dict(net.dropped), "out": out,
+                        "frames": pb.counts()["video"] - v0}
 
         # set video:false, then video:true.
         res, jsep = await alice.ok({"request": "set", "video": False}, "set")
@@ -529,6 +541,17 @@ def test_data():
     d = need("data")
     check(not isinstance(d, str), d)
     check(d["bob_got"] and d["alice_got"], "messages missing", d)
+
+
+@tap.test("5% loss on the callee's downlink: its NACKs are answered by the server "
+          "(retransmissions > 0) and it keeps decoding")
+def test_loss():
+    v = need("loss")
+    diag("loss: %s" % v)
+    check(v["dropped"]["in"] > 5, "the filter dropped too little to test", v)
+    check(v["out"].get("nacks", 0) > 0 and v["out"].get("retransmissions", 0) > 0,
+          "NACKs not answered", v)
+    check(v["frames"] >= 30, "the callee stopped decoding under loss", v)
 
 
 @tap.test("set video:false stops alice's video at bob (audio goes on); video:true resumes it")

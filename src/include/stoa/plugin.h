@@ -86,6 +86,12 @@ typedef struct stoa_plugin_rtp {
 	 * audio level from audio_level/voice_activity), since the source's
 	 * extension ids mean other things here. 0 (an echo): sent as it is. */
 	int forwarded;
+	/* relay_rtp only (API version 3). 1: the plugin keeps the packets of
+	 * this stream (once for every receiver, as the VideoRoom does) and
+	 * answers its NACKs with resend_rtp; the core then keeps no copy and
+	 * hands the stream's NACKs to incoming_rtcp. 0: the core keeps a copy
+	 * of what it sends and answers NACKs itself. */
+	int plugin_retransmits;
 } stoa_plugin_rtp;
 
 typedef struct stoa_plugin_rtcp {
@@ -221,11 +227,11 @@ typedef struct stoa_core_api {
 	 * gone (shutdown) free_fn runs at once and -1 is returned. */
 	int (*loop_post)(int loop, void (*fn)(void *data), void *data, void (*free_fn)(void *data));
 
-	/* Forwarded streams (relay_rtp with pkt->forwarded) keep no copies in
-	 * the core: NACKs for them reach incoming_rtcp, one NACK message per
-	 * call with the m-line it is about, and the plugin answers each lost
-	 * packet, rebuilt as first sent (same sequence number), with
-	 * resend_rtp. The core sends it as RTX when negotiated. Any thread. */
+	/* Streams relayed with pkt->plugin_retransmits keep no copies in the
+	 * core: NACKs for them reach incoming_rtcp, one NACK message per call
+	 * with the m-line it is about, and the plugin answers each lost packet,
+	 * rebuilt as first sent (same sequence number), with resend_rtp. The
+	 * core sends it as RTX when negotiated. Any thread. */
 	void (*resend_rtp)(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
 } stoa_core_api;
 
