@@ -29,6 +29,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "common/fields.h"
 #include "common/rtp_switch.h"
 #include "common/simulcast.h"
 #include "media/rtp/keyframe.h"
@@ -115,52 +116,23 @@ static void msg_free(echo_msg *m)
 }
 
 /* The body fields EchoTest understands, with their types. */
-typedef enum { T_BOOL, T_INT, T_POSITIVE, T_STRING } ftype;
-static const struct {
-	const char *name;
-	ftype type;
-} fields[] = {
-	{ "audio", T_BOOL },	     { "video", T_BOOL },	   { "bitrate", T_POSITIVE },
-	{ "record", T_BOOL },	     { "filename", T_STRING },	   { "substream", T_POSITIVE },
-	{ "temporal", T_POSITIVE },  { "fallback", T_POSITIVE },   { "svc", T_BOOL },
-	{ "spatial_layer", T_POSITIVE }, { "temporal_layer", T_POSITIVE },
-	{ "audiocodec", T_STRING },  { "videocodec", T_STRING },   { "videoprofile", T_STRING },
-	{ "opusred", T_BOOL },	     { "min_delay", T_INT },	   { "max_delay", T_INT },
-	{ "keyframe", T_BOOL },
+static const stoa_field fields[] = {
+	{ "audio", STOA_FIELD_BOOL, false },	     { "video", STOA_FIELD_BOOL, false },
+	{ "bitrate", STOA_FIELD_POSINT, false },     { "record", STOA_FIELD_BOOL, false },
+	{ "filename", STOA_FIELD_STRING, false },    { "substream", STOA_FIELD_POSINT, false },
+	{ "temporal", STOA_FIELD_POSINT, false },    { "fallback", STOA_FIELD_POSINT, false },
+	{ "svc", STOA_FIELD_BOOL, false },	     { "spatial_layer", STOA_FIELD_POSINT, false },
+	{ "temporal_layer", STOA_FIELD_POSINT, false }, { "audiocodec", STOA_FIELD_STRING, false },
+	{ "videocodec", STOA_FIELD_STRING, false },  { "videoprofile", STOA_FIELD_STRING, false },
+	{ "opusred", STOA_FIELD_BOOL, false },	     { "min_delay", STOA_FIELD_INT, false },
+	{ "max_delay", STOA_FIELD_INT, false },	     { "keyframe", STOA_FIELD_BOOL, false },
 };
-
-static const char *type_words(ftype t)
-{
-	return t == T_BOOL ? "a boolean" : t == T_STRING ? "a string"
-		: t == T_POSITIVE ? "a positive integer" : "an integer";
-}
-
-static gboolean type_ok(json_t *v, ftype t)
-{
-	switch (t) {
-	case T_BOOL: return json_is_boolean(v);
-	case T_INT: return json_is_integer(v);
-	case T_POSITIVE: return json_is_integer(v) && json_integer_value(v) >= 0;
-	case T_STRING: return json_is_string(v);
-	}
-	return FALSE;
-}
 
 /* Returns 0 and how many known fields are present, or an error code with text. */
 static int validate(json_t *body, int *present, char *err, size_t errlen)
 {
-	*present = 0;
-	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
-		json_t *v = json_object_get(body, fields[i].name);
-		if (v == NULL)
-			continue;
-		if (!type_ok(v, fields[i].type)) {
-			g_snprintf(err, errlen, "Invalid element type (%s should be %s)",
-				   fields[i].name, type_words(fields[i].type));
-			return ERR_INVALID_ELEMENT;
-		}
-		(*present)++;
-	}
+	if (stoa_fields_check(body, fields, G_N_ELEMENTS(fields), present, err, errlen) != 0)
+		return ERR_INVALID_ELEMENT;
 	return 0;
 }
 

@@ -429,8 +429,8 @@ int vc_req_list(vc_req *r)
 
 int vc_req_register(vc_req *r)
 {
-	static const vc_field fields[] = { { "username", VC_T_STRING, true },
-					   { "presence", VC_T_BOOL, false } };
+	static const stoa_field fields[] = { { "username", STOA_FIELD_STRING, true },
+					   { "presence", STOA_FIELD_BOOL, false } };
 	if (VC_CHECK(r, fields) != 0)
 		return r->code;
 	const char *name = json_string_value(json_object_get(r->body, "username"));
@@ -458,7 +458,7 @@ int vc_req_register(vc_req *r)
 
 int vc_req_presence(vc_req *r)
 {
-	static const vc_field fields[] = { { "enable", VC_T_BOOL, true } };
+	static const stoa_field fields[] = { { "enable", STOA_FIELD_BOOL, true } };
 	if (VC_CHECK(r, fields) != 0)
 		return r->code;
 	g_mutex_lock(&vc_lock);
@@ -475,7 +475,7 @@ int vc_req_presence(vc_req *r)
  * vc_lock held. */
 static vc_user *call_check(vc_req *r)
 {
-	static const vc_field fields[] = { { "username", VC_T_STRING, true } };
+	static const stoa_field fields[] = { { "username", STOA_FIELD_STRING, true } };
 	vc_user *u = r->u;
 	if (!registered(r))
 		return NULL;
@@ -665,12 +665,12 @@ static int reoffer(vc_req *r, vc_call *c, int side)
 
 int vc_req_set(vc_req *r)
 {
-	static const vc_field fields[] = {
-		{ "audio", VC_T_BOOL, false },	    { "video", VC_T_BOOL, false },
-		{ "bitrate", VC_T_POSINT, false },   { "record", VC_T_BOOL, false },
-		{ "filename", VC_T_STRING, false }, { "substream", VC_T_POSINT, false },
-		{ "temporal", VC_T_POSINT, false }, { "fallback", VC_T_POSINT, false },
-		{ "restart", VC_T_BOOL, false },
+	static const stoa_field fields[] = {
+		{ "audio", STOA_FIELD_BOOL, false },	    { "video", STOA_FIELD_BOOL, false },
+		{ "bitrate", STOA_FIELD_POSINT, false },   { "record", STOA_FIELD_BOOL, false },
+		{ "filename", STOA_FIELD_STRING, false }, { "substream", STOA_FIELD_POSINT, false },
+		{ "temporal", STOA_FIELD_POSINT, false }, { "fallback", STOA_FIELD_POSINT, false },
+		{ "restart", STOA_FIELD_BOOL, false },
 	};
 	if (VC_CHECK(r, fields) != 0 || check_layers(r) != 0)
 		return r->code;
@@ -724,7 +724,7 @@ int vc_req_set(vc_req *r)
 
 int vc_req_hangup(vc_req *r)
 {
-	static const vc_field fields[] = { { "reason", VC_T_STRING, false } };
+	static const stoa_field fields[] = { { "reason", STOA_FIELD_STRING, false } };
 	if (VC_CHECK(r, fields) != 0)
 		return r->code;
 	const char *reason = json_string_value(json_object_get(r->body, "reason"));

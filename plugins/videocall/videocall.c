@@ -99,41 +99,14 @@ void vc_notify(vc_user *u, json_t *result, json_t *jsep)
 	json_decref(ev);
 }
 
-static const char *type_words(vc_type t)
+int vc_check(vc_req *r, const stoa_field *f, size_t n)
 {
-	switch (t) {
-	case VC_T_STRING: return "a string";
-	case VC_T_BOOL: return "a boolean";
-	case VC_T_POSINT: return "a positive integer";
-	default: return "an object";
+	char err[256];
+	switch (stoa_fields_check(r->body, f, n, NULL, err, sizeof(err))) {
+	case STOA_FIELDS_MISSING: return vc_error(r, VC_ERR_MISSING_ELEMENT, "%s", err);
+	case STOA_FIELDS_INVALID: return vc_error(r, VC_ERR_INVALID_ELEMENT, "%s", err);
+	default: return 0;
 	}
-}
-
-static bool type_ok(json_t *v, vc_type t)
-{
-	switch (t) {
-	case VC_T_STRING: return json_is_string(v);
-	case VC_T_BOOL: return json_is_boolean(v);
-	case VC_T_POSINT: return json_is_integer(v) && json_integer_value(v) >= 0;
-	default: return json_is_object(v);
-	}
-}
-
-int vc_check(vc_req *r, const vc_field *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		json_t *v = json_object_get(r->body, f[i].name);
-		if (v == NULL) {
-			if (f[i].required)
-				return vc_error(r, VC_ERR_MISSING_ELEMENT, "Missing mandatory element (%s)",
-						f[i].name);
-			continue;
-		}
-		if (!type_ok(v, f[i].type))
-			return vc_error(r, VC_ERR_INVALID_ELEMENT, "Invalid element type (%s should be %s)",
-					f[i].name, type_words(f[i].type));
-	}
-	return 0;
 }
 
 /* ---- deferred work ---- */

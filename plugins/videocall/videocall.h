@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "common/rtp_switch.h"
+#include "common/fields.h"
 #include "common/sdp_scan.h"
 #include "common/simulcast.h"
 #include "stoa/plugin.h"
@@ -164,13 +165,7 @@ void vc_reply(vc_req *r, json_t *result, json_t *jsep);
 /* An unsolicited {"videocall":"event","result":result} (stolen). */
 void vc_notify(vc_user *u, json_t *result, json_t *jsep);
 /* Field checks: 0 or an error set on r (returns its code). */
-typedef enum { VC_T_STRING, VC_T_BOOL, VC_T_POSINT, VC_T_OBJECT } vc_type;
-typedef struct vc_field {
-	const char *name;
-	vc_type type;
-	bool required;
-} vc_field;
-int vc_check(vc_req *r, const vc_field *f, size_t n);
+int vc_check(vc_req *r, const stoa_field *f, size_t n);
 #define VC_CHECK(r, table) vc_check((r), (table), G_N_ELEMENTS(table))
 /* Work for after vc_lock is released (vc_lock held when queuing). */
 void vc_defer_close(vc_user *u);	   /* close_pc on the user's handle */

@@ -125,11 +125,11 @@ static json_t *forwarder_json(const vr_pstream *s, const vr_forwarder *f)
 static int forward_stream(vr_req *r, vr_publisher *p, json_t *o, const char *host,
 			  const char *family, json_t *out)
 {
-	static const vr_field fields[] = {
-		{ "mid", VR_T_STRING, true },	 { "port", VR_T_POSINT, true },
-		{ "host", VR_T_STRING, false },	 { "ssrc", VR_T_POSINT, false },
-		{ "pt", VR_T_POSINT, false },	 { "port_2", VR_T_POSINT, false },
-		{ "port_3", VR_T_POSINT, false }, { "srtp_suite", VR_T_INT, false },
+	static const stoa_field fields[] = {
+		{ "mid", STOA_FIELD_STRING, true },	 { "port", STOA_FIELD_POSINT, true },
+		{ "host", STOA_FIELD_STRING, false },	 { "ssrc", STOA_FIELD_POSINT, false },
+		{ "pt", STOA_FIELD_POSINT, false },	 { "port_2", STOA_FIELD_POSINT, false },
+		{ "port_3", STOA_FIELD_POSINT, false }, { "srtp_suite", STOA_FIELD_INT, false },
 	};
 	if (!json_is_object(o))
 		return vr_error(r, VR_ERR_INVALID_ELEMENT, "Invalid element type (streams)");
@@ -180,7 +180,7 @@ static int forward_stream(vr_req *r, vr_publisher *p, json_t *o, const char *hos
 /* The publisher a forwarder request names. vr_lock held; borrowed. */
 static vr_publisher *forward_target(vr_req *r, vr_room **room_out)
 {
-	static const vr_field fields[] = { { "publisher_id", VR_T_POSINT, true } };
+	static const stoa_field fields[] = { { "publisher_id", STOA_FIELD_POSINT, true } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	if (vr_conf.lock_rtp_forward && vr_check_admin_key(r) != 0)
@@ -201,8 +201,8 @@ static vr_publisher *forward_target(vr_req *r, vr_room **room_out)
 
 json_t *vr_req_rtp_forward(vr_req *r)
 {
-	static const vr_field fields[] = { { "streams", VR_T_ARRAY, true },
-					   { "host", VR_T_STRING, false } };
+	static const stoa_field fields[] = { { "streams", STOA_FIELD_ARRAY, true },
+					   { "host", STOA_FIELD_STRING, false } };
 	if (VR_CHECK(r, r->body, fields) != 0 || check_family(r, r->body) != 0)
 		return NULL;
 	if (json_object_get(r->body, "srtp_suite") != NULL ||
@@ -237,7 +237,7 @@ json_t *vr_req_rtp_forward(vr_req *r)
 
 json_t *vr_req_stop_rtp_forward(vr_req *r)
 {
-	static const vr_field fields[] = { { "stream_id", VR_T_POSINT, true } };
+	static const stoa_field fields[] = { { "stream_id", STOA_FIELD_POSINT, true } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	guint32 id = (guint32)json_integer_value(json_object_get(r->body, "stream_id"));

@@ -268,10 +268,10 @@ static json_t *publish(vr_req *r, vr_publisher *p, json_t **jsep);
 
 json_t *vr_pub_join(vr_req *r, json_t **jsep)
 {
-	static const vr_field fields[] = {
-		{ "id", VR_T_POSINT, false },	   { "display", VR_T_STRING, false },
-		{ "metadata", VR_T_OBJECT, false }, { "token", VR_T_STRING, false },
-		{ "pin", VR_T_STRING, false },	   { "descriptions", VR_T_ARRAY, false },
+	static const stoa_field fields[] = {
+		{ "id", STOA_FIELD_POSINT, false },	   { "display", STOA_FIELD_STRING, false },
+		{ "metadata", STOA_FIELD_OBJECT, false }, { "token", STOA_FIELD_STRING, false },
+		{ "pin", STOA_FIELD_STRING, false },	   { "descriptions", STOA_FIELD_ARRAY, false },
 	};
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
@@ -564,13 +564,13 @@ static uint32_t remb_for(vr_publisher *p)
 
 json_t *vr_pub_configure(vr_req *r, json_t **jsep)
 {
-	static const vr_field fields[] = {
-		{ "bitrate", VR_T_POSINT, false },  { "keyframe", VR_T_BOOL, false },
-		{ "display", VR_T_STRING, false },  { "metadata", VR_T_OBJECT, false },
-		{ "streams", VR_T_ARRAY, false },   { "descriptions", VR_T_ARRAY, false },
-		{ "audiocodec", VR_T_STRING, false }, { "videocodec", VR_T_STRING, false },
-		{ "audio", VR_T_BOOL, false },	    { "video", VR_T_BOOL, false },
-		{ "data", VR_T_BOOL, false },	    { "record", VR_T_BOOL, false },
+	static const stoa_field fields[] = {
+		{ "bitrate", STOA_FIELD_POSINT, false },  { "keyframe", STOA_FIELD_BOOL, false },
+		{ "display", STOA_FIELD_STRING, false },  { "metadata", STOA_FIELD_OBJECT, false },
+		{ "streams", STOA_FIELD_ARRAY, false },   { "descriptions", STOA_FIELD_ARRAY, false },
+		{ "audiocodec", STOA_FIELD_STRING, false }, { "videocodec", STOA_FIELD_STRING, false },
+		{ "audio", STOA_FIELD_BOOL, false },	    { "video", STOA_FIELD_BOOL, false },
+		{ "data", STOA_FIELD_BOOL, false },	    { "record", STOA_FIELD_BOOL, false },
 	};
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;

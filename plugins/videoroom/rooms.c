@@ -124,7 +124,7 @@ int vr_room_count_publishers(vr_room *room)
 /* The room a request names, with its secret checked. +1 ref or NULL. */
 vr_room *vr_room_for_request(vr_req *r, bool secret)
 {
-	static const vr_field fields[] = { { "room", VR_T_POSINT, true } };
+	static const stoa_field fields[] = { { "room", STOA_FIELD_POSINT, true } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	vr_room *room = vr_room_find(r, (guint64)json_integer_value(json_object_get(r->body, "room")));
@@ -176,9 +176,9 @@ static int check_token_list(vr_req *r, json_t *list)
 
 json_t *vr_req_create(vr_req *r)
 {
-	static const vr_field fields[] = { { "room", VR_T_POSINT, false },
-					   { "permanent", VR_T_BOOL, false },
-					   { "allowed", VR_T_ARRAY, false } };
+	static const stoa_field fields[] = { { "room", STOA_FIELD_POSINT, false },
+					   { "permanent", STOA_FIELD_BOOL, false },
+					   { "allowed", STOA_FIELD_ARRAY, false } };
 	if (VR_CHECK(r, r->body, fields) != 0 || vr_check_admin_key(r) != 0)
 		return NULL;
 	json_t *allowed = json_object_get(r->body, "allowed");
@@ -214,7 +214,7 @@ json_t *vr_req_create(vr_req *r)
 
 json_t *vr_req_edit(vr_req *r)
 {
-	static const vr_field fields[] = { { "permanent", VR_T_BOOL, false } };
+	static const stoa_field fields[] = { { "permanent", STOA_FIELD_BOOL, false } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	bool permanent = json_is_true(json_object_get(r->body, "permanent"));
@@ -260,7 +260,7 @@ static void room_empty(vr_room *room)
 
 json_t *vr_req_destroy(vr_req *r)
 {
-	static const vr_field fields[] = { { "permanent", VR_T_BOOL, false } };
+	static const stoa_field fields[] = { { "permanent", STOA_FIELD_BOOL, false } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	bool permanent = json_is_true(json_object_get(r->body, "permanent"));
@@ -282,7 +282,7 @@ json_t *vr_req_destroy(vr_req *r)
 
 json_t *vr_req_exists(vr_req *r)
 {
-	static const vr_field fields[] = { { "room", VR_T_POSINT, true } };
+	static const stoa_field fields[] = { { "room", STOA_FIELD_POSINT, true } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	guint64 id = (guint64)json_integer_value(json_object_get(r->body, "room"));
@@ -336,8 +336,8 @@ static json_t *allowed_list(vr_room *room)
 
 json_t *vr_req_allowed(vr_req *r)
 {
-	static const vr_field fields[] = { { "action", VR_T_STRING, true },
-					   { "allowed", VR_T_ARRAY, false } };
+	static const stoa_field fields[] = { { "action", STOA_FIELD_STRING, true },
+					   { "allowed", STOA_FIELD_ARRAY, false } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	const char *action = json_string_value(json_object_get(r->body, "action"));
@@ -382,7 +382,7 @@ json_t *vr_req_allowed(vr_req *r)
 
 static vr_publisher *participant(vr_req *r, vr_room *room)
 {
-	static const vr_field fields[] = { { "id", VR_T_POSINT, true } };
+	static const stoa_field fields[] = { { "id", STOA_FIELD_POSINT, true } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	guint64 id = (guint64)json_integer_value(json_object_get(r->body, "id"));
@@ -417,7 +417,7 @@ json_t *vr_req_kick(vr_req *r)
 
 json_t *vr_req_moderate(vr_req *r)
 {
-	static const vr_field fields[] = { { "mid", VR_T_STRING, true }, { "mute", VR_T_BOOL, true } };
+	static const stoa_field fields[] = { { "mid", STOA_FIELD_STRING, true }, { "mute", STOA_FIELD_BOOL, true } };
 	g_mutex_lock(&vr_lock);
 	vr_room *room = vr_room_for_request(r, true);
 	vr_publisher *p = room != NULL && VR_CHECK(r, r->body, fields) == 0 ? participant(r, room) : NULL;

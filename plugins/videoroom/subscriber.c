@@ -207,8 +207,8 @@ static int add_streams(vr_req *r, vr_subscriber *s, json_t *list)
 	size_t i;
 	json_t *o;
 	json_array_foreach(list, i, o) {
-		static const vr_field fields[] = { { "feed", VR_T_POSINT, true },
-						   { "mid", VR_T_STRING, false } };
+		static const stoa_field fields[] = { { "feed", STOA_FIELD_POSINT, true },
+						   { "mid", STOA_FIELD_STRING, false } };
 		if (!json_is_object(o))
 			return vr_error(r, VR_ERR_INVALID_ELEMENT, "Invalid element type (streams)");
 		if (VR_CHECK(r, o, fields) != 0 || check_layers(r, o) != 0)
@@ -416,10 +416,10 @@ static json_t *legacy_streams(json_t *body)
 
 json_t *vr_sub_join(vr_req *r, json_t **jsep)
 {
-	static const vr_field fields[] = {
-		{ "streams", VR_T_ARRAY, false },    { "feed", VR_T_POSINT, false },
-		{ "private_id", VR_T_POSINT, false }, { "autoupdate", VR_T_BOOL, false },
-		{ "use_msid", VR_T_BOOL, false },    { "pin", VR_T_STRING, false },
+	static const stoa_field fields[] = {
+		{ "streams", STOA_FIELD_ARRAY, false },    { "feed", STOA_FIELD_POSINT, false },
+		{ "private_id", STOA_FIELD_POSINT, false }, { "autoupdate", STOA_FIELD_BOOL, false },
+		{ "use_msid", STOA_FIELD_BOOL, false },    { "pin", STOA_FIELD_STRING, false },
 	};
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
@@ -573,8 +573,8 @@ static int configure_streams(vr_req *r, vr_subscriber *s)
 
 json_t *vr_sub_configure(vr_req *r, json_t **jsep)
 {
-	static const vr_field fields[] = { { "restart", VR_T_BOOL, false },
-					   { "update", VR_T_BOOL, false } };
+	static const stoa_field fields[] = { { "restart", STOA_FIELD_BOOL, false },
+					   { "update", STOA_FIELD_BOOL, false } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	vr_subscriber *s = my_subscriber(r);
@@ -602,9 +602,9 @@ json_t *vr_sub_configure(vr_req *r, json_t **jsep)
 /* One switch entry; 0 or an error code. vr_lock held. */
 static int switch_one(vr_req *r, vr_subscriber *s, json_t *o, int *changes)
 {
-	static const vr_field fields[] = { { "feed", VR_T_POSINT, true },
-					   { "mid", VR_T_STRING, true },
-					   { "sub_mid", VR_T_STRING, true } };
+	static const stoa_field fields[] = { { "feed", STOA_FIELD_POSINT, true },
+					   { "mid", STOA_FIELD_STRING, true },
+					   { "sub_mid", STOA_FIELD_STRING, true } };
 	if (!json_is_object(o))
 		return vr_error(r, VR_ERR_INVALID_ELEMENT, "Invalid element type (streams)");
 	if (VR_CHECK(r, o, fields) != 0 || check_layers(r, o) != 0)

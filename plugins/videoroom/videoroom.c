@@ -77,44 +77,13 @@ void vr_notify_room(vr_room *room, json_t *ev, vr_publisher *except, bool subscr
 		vr_notify(((vr_subscriber *)room->subscribers->pdata[i])->ps, ev);
 }
 
-static const char *type_words(vr_type t)
+int vr_check(vr_req *r, json_t *obj, const stoa_field *f, size_t n)
 {
-	switch (t) {
-	case VR_T_INT: return "an integer";
-	case VR_T_POSINT: return "a positive integer";
-	case VR_T_STRING: return "a string";
-	case VR_T_BOOL: return "a boolean";
-	case VR_T_ARRAY: return "an array";
-	default: return "an object";
+	switch (stoa_fields_check(obj, f, n, NULL, r->err, sizeof(r->err))) {
+	case STOA_FIELDS_MISSING: return r->code = VR_ERR_MISSING_ELEMENT;
+	case STOA_FIELDS_INVALID: return r->code = VR_ERR_INVALID_ELEMENT;
+	default: return 0;
 	}
-}
-
-static bool type_ok(json_t *v, vr_type t)
-{
-	switch (t) {
-	case VR_T_INT: return json_is_integer(v);
-	case VR_T_POSINT: return json_is_integer(v) && json_integer_value(v) >= 0;
-	case VR_T_STRING: return json_is_string(v);
-	case VR_T_BOOL: return json_is_boolean(v);
-	case VR_T_ARRAY: return json_is_array(v);
-	default: return json_is_object(v);
-	}
-}
-
-int vr_check(vr_req *r, json_t *obj, const vr_field *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		json_t *v = json_object_get(obj, f[i].name);
-		if (v == NULL) {
-			if (f[i].required)
-				return vr_error(r, VR_ERR_MISSING_ELEMENT, "Missing element (%s)", f[i].name);
-			continue;
-		}
-		if (!type_ok(v, f[i].type))
-			return vr_error(r, VR_ERR_INVALID_ELEMENT, "Invalid element type (%s should be %s)",
-					f[i].name, type_words(f[i].type));
-	}
-	return 0;
 }
 
 guint64 vr_random_id(void)
@@ -235,8 +204,8 @@ static vr_ptype ptype_of(vr_handle *h)
 
 static json_t *req_join(vr_req *r, json_t **jsep)
 {
-	static const vr_field fields[] = { { "room", VR_T_POSINT, true },
-					   { "ptype", VR_T_STRING, true } };
+	static const stoa_field fields[] = { { "room", STOA_FIELD_POSINT, true },
+					   { "ptype", STOA_FIELD_STRING, true } };
 	if (VR_CHECK(r, r->body, fields) != 0)
 		return NULL;
 	const char *ptype = json_string_value(json_object_get(r->body, "ptype"));

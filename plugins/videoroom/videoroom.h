@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "common/rtp_switch.h"
+#include "common/fields.h"
 #include "common/sdp_scan.h"
 #include "common/simulcast.h"
 #include "settings.h"
@@ -226,13 +227,7 @@ json_t *vr_error_json(int code, const char *text);
 void vr_notify(stoa_plugin_session *ps, json_t *ev);
 void vr_notify_room(vr_room *room, json_t *ev, vr_publisher *except, bool subscribers_too);
 /* Field checks: 0 or an error set on r (returns its code). */
-typedef enum { VR_T_INT, VR_T_POSINT, VR_T_STRING, VR_T_BOOL, VR_T_ARRAY, VR_T_OBJECT } vr_type;
-typedef struct vr_field {
-	const char *name;
-	vr_type type;
-	bool required;
-} vr_field;
-int vr_check(vr_req *r, json_t *obj, const vr_field *f, size_t n);
+int vr_check(vr_req *r, json_t *obj, const stoa_field *f, size_t n);
 #define VR_CHECK(r, obj, table) vr_check((r), (obj), (table), G_N_ELEMENTS(table))
 guint64 vr_random_id(void);
 /* Closes the handle's pc once vr_lock is released (vr_lock held). */
