@@ -15,6 +15,8 @@
 
 #define STOA_LOG_MODULE "pc"
 #define TICK_MS 100
+/* How long an ICE failure after a connection may last before the pc closes. */
+#define ICE_FAILED_GRACE_US (5 * G_USEC_PER_SEC)
 
 /* ---- server-wide media state (main thread at start and stop) ---- */
 
@@ -358,9 +360,22 @@ static void on_ice_state(void *ud, stoa_ice_state s)
 	stoa_pc *pc = ud;
 	if (s == STOA_ICE_FAILED) {
 		stoa_metrics_add(&pc->metrics->ice_failures, 1);
-		stoa__pc_close_now(pc, "ICE failed", true);
+		if (pc->connected_us == 0) {
+			stoa__pc_close_now(pc, "ICE failed", true);
+		} else if (pc->ice_failed_us == 0) {
+			/* It had connected: during an ICE restart the checks can all
+			 * fail before the peer applied our answer (a loaded peer),
+			 * and its own checks then bring the agent back. Give it
+			 * ICE_FAILED_GRACE_US (the tick closes the pc after that). */
+			STOA_LOG_S(STOA_LOG_INFO, pc->session_id, pc->handle_id,
+				   "ICE failed after it had connected: waiting %d s for it to recover",
+				   (int)(ICE_FAILED_GRACE_US / G_USEC_PER_SEC));
+			pc->ice_failed_us = g_get_monotonic_time();
+		}
 		return;
 	}
+	if (s == STOA_ICE_CONNECTED || s == STOA_ICE_READY)
+		pc->ice_failed_us = 0;
 	if ((s == STOA_ICE_CONNECTED || s == STOA_ICE_READY) && stoa_pc_get_state(pc) < STOA_PC_CONNECTED) {
 		pc->connected_us = g_get_monotonic_time();
 		stoa__pc_set_state(pc, STOA_PC_CONNECTED);
@@ -453,6 +468,10 @@ static gboolean tick_cb(gpointer data)
 		STOA_LOG_S(STOA_LOG_WARN, pc->session_id, pc->handle_id,
 			   "nothing from the peer for %d s: consent lost", consent);
 		stoa_metrics_add(&pc->metrics->consent_losses, 1);
+		stoa__pc_close_now(pc, "ICE failed", true);
+		return G_SOURCE_REMOVE;
+	}
+	if (pc->ice_failed_us > 0 && now - pc->ice_failed_us > ICE_FAILED_GRACE_US) {
 		stoa__pc_close_now(pc, "ICE failed", true);
 		return G_SOURCE_REMOVE;
 	}

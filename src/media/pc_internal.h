@@ -111,6 +111,9 @@ struct stoa_pc {
 	char *close_reason;
 	bool notify_close;
 	int64_t connected_us, ready_us;
+	/* ICE reported failure after it had connected (an ICE restart or a
+	 * network change under way): when, 0 if not failed. */
+	int64_t ice_failed_us;
 	int64_t last_rx_us;	/* any datagram from the peer: DTLS, SRTP or SRTCP */
 	uint64_t dtls_in_packets, dtls_in_bytes, dtls_out_packets, dtls_out_bytes;
 	uint8_t scratch[STOA_PC_SCRATCH];
