@@ -201,6 +201,14 @@ export function bundleVersions(bundles) {
 
 // A temporary folder: conf/ (empty: embedded defaults), html/ (a copy of
 // STOA_HTML plus janus.es.js, adapter.js and the given pages).
+// Where a test leaves a screenshot for people to look at: `name` in the
+// build tree's tests/browser (listed in CLEANFILES), or the temporary
+// folder when the binary is not in a build tree.
+export function screenshotPath(env, site, name) {
+	const dir = path.basename(env.bin) === 'stoa' ? path.join(path.dirname(path.dirname(env.bin)), 'tests', 'browser') : null;
+	return dir && fs.existsSync(dir) ? path.join(dir, name) : path.join(site.tmp, name);
+}
+
 export function makeTempSite(prefix, env, pages) {
 	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 	const confDir = path.join(tmp, 'conf');

@@ -41,7 +41,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep,
+	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep, screenshotPath,
 } from './lib.mjs';
 
 const TOTAL_BUDGET_MS = 85000;
@@ -145,9 +145,7 @@ async function main() {
 	const site = makeTempSite('stoa-videocall-', env, {});
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
-	const buildBrowserDir = path.basename(env.bin) === 'stoa' ? path.join(path.dirname(path.dirname(env.bin)), 'tests', 'browser') : null;
-	const shotFile = buildBrowserDir && fs.existsSync(buildBrowserDir)
-		? path.join(buildBrowserDir, 'test_videocall-incall.png') : path.join(site.tmp, 'incall.png');
+	const shotFile = screenshotPath(env, site, 'test_videocall-incall.png');
 	let browser = null;
 	const cleanup = async () => {
 		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }

@@ -144,7 +144,36 @@ def follow_rfc8832_ids(pc):
     sctp._data_channel_flush = flush
 
 
-class EchoPeer:
+class _Peer:
+    """What the aiortc peers below share: waiting for decoded frames and a
+    best-effort close. Subclasses set pc, tasks and closed, and say what was
+    decoded so far in frame_counts()."""
+
+    def frame_counts(self):
+        raise NotImplementedError
+
+    async def wait_counts(self, video=0, audio=0, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            n = self.frame_counts()
+            if n["video"] >= video and n["audio"] >= audio:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    async def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await asyncio.wait_for(self.pc.close(), 5)
+        except Exception as e:  # noqa: B902 - best effort
+            diag("aiortc close: %r" % e)
+        for t in self.tasks:
+            t.cancel()
+
+
+class EchoPeer(_Peer):
     """aiortc sending audio, video and (optionally) a data channel, and
     counting what comes back."""
 
@@ -189,24 +218,8 @@ class EchoPeer:
     async def answer(self, sdp):
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
 
-    async def wait_counts(self, video=0, audio=0, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.counts["video"] >= video and self.counts["audio"] >= audio:
-                return True
-            await asyncio.sleep(0.1)
-        return False
-
-    async def close(self):
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            await asyncio.wait_for(self.pc.close(), 5)
-        except Exception as e:  # noqa: B902 - best effort
-            diag("aiortc close: %r" % e)
-        for t in self.tasks:
-            t.cancel()
+    def frame_counts(self):
+        return self.counts
 
 
 async def negotiate(c, peer, munge=None, body=None, timeout=15):
@@ -492,7 +505,7 @@ class SourceAudioTrack(AudioStreamTrack):
         return frame
 
 
-class RoomPeer:
+class RoomPeer(_Peer):
     """aiortc in a VideoRoom: a publisher (publish=True: sends audio and
     video of `size`) or a subscriber (answers the server's offer, receives).
     data=True opens a data channel (ids by RFC 8832), as janus.js does on
@@ -570,25 +583,8 @@ class RoomPeer:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return self.pc.localDescription.sdp
 
-    async def wait_counts(self, video=0, audio=0, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            n = self.counts()
-            if n["video"] >= video and n["audio"] >= audio:
-                return True
-            await asyncio.sleep(0.1)
-        return False
-
-    async def close(self):
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            await asyncio.wait_for(self.pc.close(), 5)
-        except Exception as e:  # noqa: B902 - best effort
-            diag("aiortc close: %r" % e)
-        for t in self.tasks:
-            t.cancel()
+    def frame_counts(self):
+        return self.counts()
 
 
 async def vr_publish(h, peer, body=None, timeout=15):
