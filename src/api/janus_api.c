@@ -110,7 +110,7 @@ static json_t *verb_attach(stoa_request *req)
 /* Shared with the Admin API's destroy_session, which behaves the same. */
 json_t *stoa__api_verb_destroy(stoa_request *req)
 {
-	stoa_session_destroy(req->session, STOA_SESSION_OVER_DESTROYED);
+	stoa_session_destroy_by_client(req->session);
 	return stoa__api_success(req);
 }
 

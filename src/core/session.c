@@ -201,7 +201,7 @@ json_t *stoa_session_handle_ids(stoa_session *s)
 	return ids;
 }
 
-void stoa_session_destroy(stoa_session *s, stoa_session_over_reason why)
+static void destroy(stoa_session *s, stoa_session_over_reason why, bool notify_handles)
 {
 	if (!g_atomic_int_compare_and_exchange(&s->destroyed, 0, 1))
 		return;
@@ -213,7 +213,7 @@ void stoa_session_destroy(stoa_session *s, stoa_session_over_reason why)
 		   why == STOA_SESSION_OVER_TIMEOUT ? "timeout" : "destroy");
 	GPtrArray *hs = stoa_session_handles(s);
 	for (guint i = 0; i < hs->len; i++)
-		stoa_handle_detach(hs->pdata[i], true);
+		stoa_handle_detach(hs->pdata[i], notify_handles);
 	g_ptr_array_unref(hs);
 
 	if (why == STOA_SESSION_OVER_TIMEOUT) {
@@ -229,6 +229,21 @@ void stoa_session_destroy(stoa_session *s, stoa_session_over_reason why)
 	notify_over(source, s->id, why);
 	if (registered)
 		stoa_session_unref(s);
+}
+
+void stoa_session_destroy(stoa_session *s, stoa_session_over_reason why)
+{
+	destroy(s, why, true);
+}
+
+/* The client's own `destroy`: no `detached` per handle, since it asked for
+ * the whole session to go (Janus drops them too). Over HTTP such an event
+ * wakes the client's pending long poll, whose next polls meet the closed
+ * queue (404) before the destroy reply arrives, and janus.js then reports
+ * "Lost connection" (seen in the browser tests). */
+void stoa_session_destroy_by_client(stoa_session *s)
+{
+	destroy(s, STOA_SESSION_OVER_DESTROYED, false);
 }
 
 /* Refs of every registered session matching `pred`, taken under the lock so

@@ -64,6 +64,8 @@ void stoa_session_send(stoa_session *s, json_t *msg);
  * `detached`), sends `timeout` first when why is TIMEOUT, and tells the
  * source. Idempotent; the caller keeps its own ref. Any API thread or main. */
 void stoa_session_destroy(stoa_session *s, stoa_session_over_reason why);
+/* The client's `destroy` verb: the same, without per-handle `detached`. */
+void stoa_session_destroy_by_client(stoa_session *s);
 
 /* Handles of a session. */
 int stoa_session_add_handle(stoa_session *s, stoa_handle *h); /* takes a ref; -1 if destroyed */
