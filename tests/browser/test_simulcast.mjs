@@ -54,6 +54,16 @@ const TEST_PAGE = `<!doctype html>
 import Janus from './janus.es.js';
 const st = { errors: [], messages: [], hangups: 0 };
 window.st = st;
+// Under CPU load (make -j2 runs two browsers at once) Chromium's overuse
+// detector scales the camera down, and a 320x180 input carries only one
+// simulcast layer. contentHint "detail" makes it drop frames instead, so
+// the three layers this test is about stay.
+const realGum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = async (c) => {
+	const s = await realGum(c);
+	s.getVideoTracks().forEach((t) => { t.contentHint = 'detail'; });
+	return s;
+};
 function timeout(p, ms, what) {
 	let t;
 	return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(what + ': timed out after ' + ms + ' ms')), ms); })])
@@ -113,6 +123,18 @@ window.stoaTest = {
 		stats.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') v = { frames: r.framesDecoded || 0, width: r.frameWidth || 0, packets: r.packetsReceived, lost: r.packetsLost }; });
 		return v;
 	},
+	// What Chromium sends per layer, and why it holds back: printed when a
+	// layer does not arrive.
+	outbound: async () => {
+		const pc = st.handle && st.handle.webrtcStuff ? st.handle.webrtcStuff.pc : null;
+		if (!pc) return [];
+		const out = [];
+		(await pc.getStats()).forEach((r) => {
+			if (r.type === 'outbound-rtp' && r.kind === 'video')
+				out.push({ rid: r.rid, width: r.frameWidth, bytes: r.bytesSent, limit: r.qualityLimitationReason, active: r.active });
+		});
+		return out;
+	},
 	hangup: () => timeout(new Promise((res) => {
 		const since = Date.now();
 		st.handle.hangup();
@@ -166,7 +188,8 @@ async function main() {
 			check(ok, PLAN[3], [`send rids in offer: ${rids}`, ...answer.split('\r\n').filter((l) => /rid|simulcast|m=video/.test(l))]);
 		} catch (e) { check(false, PLAN[3], [errText(e)]); return; }
 		let r = await waitVideo(page, (v) => v.frames > MIN_FRAMES && v.width >= 1280, HIGH_WAIT_MS);
-		check(r.ok, PLAN[4], [`last inbound video: ${JSON.stringify(r.v)}`, ...stoa.logTail(10)]);
+		const sent = r.ok ? [] : await page.evaluate(() => window.stoaTest.outbound()).catch(() => []);
+		check(r.ok, PLAN[4], [`last inbound video: ${JSON.stringify(r.v)}`, `outbound layers: ${JSON.stringify(sent)}`, ...stoa.logTail(10)]);
 		try {
 			const info = await admin({ janus: 'handle_info' }, ids.session, ids.handle);
 			const media = info.json.info && info.json.info.webrtc && info.json.info.webrtc.media ? info.json.info.webrtc.media
