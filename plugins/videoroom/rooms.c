@@ -466,8 +466,11 @@ json_t *vr_req_listparticipants(vr_req *r)
 				json_object_set(e, "metadata", p->metadata);
 			json_array_append_new(list, e);
 		}
-		reply = json_pack("{s:s,s:I,s:o}", "videoroom", "participants", "room",
-				  (json_int_t)room->s.room, "participants", list);
+		/* "subscribers" (Stoa): subscriber handles in the room, what a
+		 * broadcast page shows as its viewer count. Janus clients ignore it. */
+		reply = json_pack("{s:s,s:I,s:o,s:i}", "videoroom", "participants", "room",
+				  (json_int_t)room->s.room, "participants", list, "subscribers",
+				  (int)room->subscribers->len);
 		vr_room_unref(room);
 	}
 	g_mutex_unlock(&vr_lock);

@@ -12,6 +12,7 @@
 #define STOA_API_API_H
 
 #include <jansson.h>
+#include <glib.h>
 #include <stdint.h>
 
 #include "core/tconn.h"
@@ -37,6 +38,15 @@ json_t *stoa_api_error(uint64_t session_id, const char *transaction, int code,
 
 /* The `server_info` object (reply to `info` and GET /janus/info). New ref. */
 json_t *stoa_api_server_info(void);
+
+/* The reply to GET /stoa/client.json (client_config.c): RTCConfiguration-
+ * shaped ICE servers for browser pages, TURN credentials minted at `now_s`
+ * (Unix seconds) when pages.turn_secret is set. New ref. */
+struct stoa_config;
+json_t *stoa_client_config(const struct stoa_config *c, gint64 now_s);
+
+/* coturn's use-auth-secret credential for `username`: base64(HMAC-SHA1). g_free it. */
+char *stoa_turn_credential(const char *secret, const char *username);
 
 /* Serialises a reply or event the way every transport sends it (compact). g_free the result. */
 char *stoa_api_dump(json_t *msg);

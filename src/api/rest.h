@@ -72,4 +72,12 @@ void stoa_rest_refuse(unsigned status, stoa_rest_response *resp);
 
 void stoa_rest_response_clear(stoa_rest_response *resp);
 
+/* With no rest_api.tokens and no admin_secret, makes a random token with
+ * every scope for this run and returns it (borrowed, valid until
+ * stoa_rest_run_token_free), so the admin dashboard works on embedded
+ * defaults; otherwise returns NULL. Main thread, before the listeners
+ * start; free after they stop. */
+const char *stoa_rest_run_token_init(void);
+void stoa_rest_run_token_free(void);
+
 #endif

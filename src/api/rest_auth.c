@@ -5,8 +5,10 @@
  * come from stoa.jcfg's rest_api.tokens, each with scopes: `read` for GET,
  * `write` for every other method (write implies read). The main config's
  * admin_secret is always a token with every scope: whoever has it can do
- * all of this through the Admin API already. With neither configured no
- * request gets in (the server logs that at start-up): the API fails closed.
+ * all of this through the Admin API already. With neither configured the
+ * server makes a random token for the run and logs it with a link to the
+ * admin dashboard (the server's own log is where an operator on embedded
+ * defaults looks, as with Jupyter's URL token); nothing else gets in.
  *
  * Answers: no token, or one we do not know → 401 with
  * `WWW-Authenticate: Bearer realm="stoa"` (plus error="invalid_token" when
@@ -30,6 +32,31 @@
 #include "core/ids.h"
 
 #define REALM "Bearer realm=\"stoa\""
+
+/* This run's token when none is configured (see the file comment). Written
+ * on the main thread before the listeners start, read by their threads. */
+static char *run_token;
+
+const char *stoa_rest_run_token_init(void)
+{
+	const stoa_config *c = stoa_config_get();
+	guint8 raw[16];
+
+	if (c == NULL || !c->rest_enabled || (c->rest_tokens != NULL && c->rest_tokens->len > 0) ||
+	    (c->admin_secret != NULL && c->admin_secret[0] != '\0'))
+		return NULL;
+	stoa_random_bytes(raw, sizeof(raw));
+	g_free(run_token);
+	run_token = g_malloc(sizeof(raw) * 2 + 1);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		g_snprintf(run_token + 2 * i, 3, "%02x", raw[i]);
+	return run_token;
+}
+
+void stoa_rest_run_token_free(void)
+{
+	g_clear_pointer(&run_token, g_free);
+}
 
 /* The token of an Authorization header, or NULL (no header, another
  * scheme, or nothing after "Bearer"). The scheme is case-insensitive
@@ -67,6 +94,8 @@ static int token_scopes(const char *token)
 		if (stoa_secret_equal(token, t->token))
 			mask |= t->mask;
 	}
+	if (run_token != NULL && stoa_secret_equal(token, run_token))
+		mask |= STOA_REST_SCOPE_READ | STOA_REST_SCOPE_WRITE;
 	return mask;
 }
 

@@ -18,6 +18,15 @@ static const stoa_conf_key token_keys[] = {
 static const stoa_conf_list token_list = { token_keys, G_N_ELEMENTS(token_keys),
 					   sizeof(stoa_config_token) };
 
+/* A pages.ice_servers record: one entry of RTCConfiguration.iceServers. */
+static const stoa_conf_key ice_server_keys[] = {
+	STOA_CONF_KEY_STR(NULL, "urls", stoa_config_ice_server, urls),
+	STOA_CONF_KEY_STR(NULL, "username", stoa_config_ice_server, username),
+	STOA_CONF_KEY_STR(NULL, "credential", stoa_config_ice_server, credential),
+};
+static const stoa_conf_list ice_server_list = { ice_server_keys, G_N_ELEMENTS(ice_server_keys),
+						sizeof(stoa_config_ice_server) };
+
 #define C stoa_config
 static const stoa_conf_key schema[] = {
 	STOA_CONF_KEY_STR("general", "configs_folder", C, configs_folder),
@@ -75,6 +84,9 @@ static const stoa_conf_key schema[] = {
 	STOA_CONF_KEY_BOOL("rest_api", "open_health", C, rest_open_health),
 	STOA_CONF_KEY_BOOL("rest_api", "open_metrics", C, rest_open_metrics),
 	STOA_CONF_KEY_LIST("rest_api", "tokens", C, rest_tokens, token_list),
+	STOA_CONF_KEY_LIST("pages", "ice_servers", C, page_ice_servers, ice_server_list),
+	STOA_CONF_KEY_STR("pages", "turn_secret", C, page_turn_secret),
+	STOA_CONF_KEY_INT("pages", "turn_ttl", C, page_turn_ttl, 60, 86400 * 7),
 	STOA_CONF_KEY_STR("plugins", "disable", C, plugins_disable),
 	STOA_CONF_KEY_STR("transports", "disable", C, transports_disable),
 };
@@ -103,6 +115,7 @@ void stoa_config_init(stoa_config *c)
 	c->turn_port = 3478;
 	c->turn_rest_api_timeout = 10;
 	c->rest_enabled = true;
+	c->page_turn_ttl = 86400;
 	c->ice_enforce_list = NULL;
 }
 
@@ -158,6 +171,34 @@ static int check_rest_tokens(stoa_config *c, const char *path, char *err, size_t
 	return 0;
 }
 
+/* Every ice_servers record names at least one stun:, turn: or turns: URL,
+ * so a typo fails at start-up instead of in every visitor's browser. */
+static int check_ice_servers(stoa_config *c, const char *path, char *err, size_t errlen)
+{
+	for (guint i = 0; c->page_ice_servers != NULL && i < c->page_ice_servers->len; i++) {
+		stoa_config_ice_server *s = c->page_ice_servers->pdata[i];
+		char **urls = g_strsplit_set(s->urls != NULL ? s->urls : "", ", \t", -1);
+		int good = 0, bad = 0;
+		for (char **u = urls; *u != NULL; u++) {
+			if (**u == '\0')
+				continue;
+			if (g_str_has_prefix(*u, "stun:") || g_str_has_prefix(*u, "turn:") ||
+			    g_str_has_prefix(*u, "turns:"))
+				good++;
+			else
+				bad++;
+		}
+		g_strfreev(urls);
+		if (good == 0 || bad > 0) {
+			g_snprintf(err, errlen,
+				   "%s: pages.ice_servers[%u]: urls must be stun:, turn: or turns: URLs",
+				   path, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int stoa_config_load(stoa_config *c, const char *path, char *err, size_t errlen)
 {
 	int rc = stoa_conf_load(path, false, schema, G_N_ELEMENTS(schema), c, err, errlen);
@@ -167,7 +208,8 @@ int stoa_config_load(stoa_config *c, const char *path, char *err, size_t errlen)
 		g_snprintf(err, errlen, "%s: general.log_format: must be \"text\" or \"json\"", path);
 		return -1;
 	}
-	if (check_rest_tokens(c, path, err, errlen) < 0)
+	if (check_rest_tokens(c, path, err, errlen) < 0 ||
+	    check_ice_servers(c, path, err, errlen) < 0)
 		return -1;
 	stoa_conf_set_string(&c->config_file, path);
 	return 0;

@@ -31,6 +31,14 @@ typedef struct stoa_config_token {
 	int mask;
 } stoa_config_token;
 
+/* One pages.ice_servers record: an RTCIceServer for browser pages.
+ * `urls` is one URL or several separated by commas or spaces. */
+typedef struct stoa_config_ice_server {
+	char *urls;
+	char *username;
+	char *credential;
+} stoa_config_ice_server;
+
 typedef struct stoa_config {
 	/* general */
 	char *configs_folder;
@@ -92,6 +100,10 @@ typedef struct stoa_config {
 	bool rest_open_health;	 /* /api/v1/health needs no token */
 	bool rest_open_metrics;	 /* /metrics needs no token */
 	GPtrArray *rest_tokens;	 /* stoa_config_token *; NULL when none */
+	/* pages (Stoa): what /stoa/client.json tells browser pages */
+	GPtrArray *page_ice_servers; /* stoa_config_ice_server *; NULL when none */
+	char *page_turn_secret;	 /* coturn use-auth-secret: mint time-limited TURN credentials */
+	int page_turn_ttl;	 /* seconds those credentials are valid */
 	/* plugins / transports */
 	char *plugins_disable;	 /* plugins.disable: comma-separated file names or packages */
 	char *transports_disable; /* transports.disable */

@@ -315,9 +315,12 @@ def ensure_address(ip):
 
 
 class Coturn:
-    """turnserver on 127.0.0.1 with one static long-term-credential user."""
+    """turnserver on TURN_IP with one static long-term-credential user, or,
+    with auth_secret, coturn's use-auth-secret (time-limited credentials
+    derived from a shared secret)."""
 
-    def __init__(self):
+    def __init__(self, auth_secret=None):
+        self.auth_secret = auth_secret
         self.dir = tempfile.mkdtemp(prefix="stoa-coturn-")
         self.log = os.path.join(self.dir, "turn.log")
         self.proc = None
@@ -327,8 +330,7 @@ class Coturn:
         args = ["turnserver", "-n", "--listening-ip=%s" % TURN_IP,
                 "--relay-ip=%s" % TURN_IP, "--listening-port=%d" % TURN_PORT,
                 "--min-port=50000", "--max-port=50999",
-                "--lt-cred-mech", "--user=%s:%s" % (TURN_USER, TURN_PWD),
-                "--realm=%s" % TURN_REALM, "--no-tls", "--no-dtls",
+                *self.auth_args(), "--realm=%s" % TURN_REALM, "--no-tls", "--no-dtls",
                 "--allow-loopback-peers", "--no-cli", "--no-software-attribute",
                 "--log-file=%s" % self.log, "--simple-log", "-v"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -341,6 +343,11 @@ class Coturn:
                 break
             time.sleep(0.05)
         raise RuntimeError("turnserver did not start: %s" % self.text()[-2000:])
+
+    def auth_args(self):
+        if self.auth_secret is not None:
+            return ["--use-auth-secret", "--static-auth-secret=%s" % self.auth_secret]
+        return ["--lt-cred-mech", "--user=%s:%s" % (TURN_USER, TURN_PWD)]
 
     def text(self):
         try:

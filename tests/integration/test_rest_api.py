@@ -845,6 +845,29 @@ async def test_open_and_main_port():
             expect(await a.request("ping"), "pong")
 
 
+@tap.test("no token configured: the run makes one, logs it with the dashboard link, and it "
+          "has every scope; with a token configured there is none", timeout=40)
+async def test_run_token():
+    srv = Server(config="general: {\n\tdebug_level = 4\n}\n", offset=40)
+    async with srv:
+        m = re.search(r"this run's token \(read, write\) is ([0-9a-f]{32}); admin dashboard: "
+                      r"http://localhost:%d/admin\.html#token=\1" % srv.http_port, srv.log_text())
+        check(m, "no run token line in the log", srv.log_text()[-2000:])
+        token = m.group(1)
+        error(await arest("GET", "/api/v1/info", token=None, port=srv.admin_http_port), 401,
+              "unauthorized")
+        error(await arest("GET", "/api/v1/info", token=token[:-1], port=srv.admin_http_port), 401,
+              "unauthorized")
+        ok(await arest("GET", "/api/v1/info", token=token, port=srv.admin_http_port))
+        r = await arest("POST", "/api/v1/rooms", {}, token=token, port=srv.admin_http_port)
+        ok(r, 201)
+        ok(await arest("DELETE", "/api/v1/rooms/%d" % r.json["room"], token=token,
+                       port=srv.admin_http_port), 204)
+    srv = Server(config=MAIN_CONF, offset=50)
+    async with srv:
+        check("this run's token" not in srv.log_text(), "a run token next to configured ones")
+
+
 def conf_text(srv):
     try:
         with open(os.path.join(srv.folder, VR_CONF)) as f:

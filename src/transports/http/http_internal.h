@@ -113,6 +113,7 @@ typedef enum stoa__http_route {
 	STOA_HTTP_ROUTE_ADMIN,	/* under admin_base_path on an admin listener */
 	STOA_HTTP_ROUTE_STATIC,	/* anything else on an API listener with html on */
 	STOA_HTTP_ROUTE_REST,	/* /api/v1 and /metrics where the REST API is served */
+	STOA_HTTP_ROUTE_CLIENT,	/* /stoa/client.json on an API listener */
 } stoa__http_route;
 
 /*
@@ -140,6 +141,11 @@ STOA_MHD_RESULT stoa__http_queue(struct MHD_Connection *c, unsigned status,
 STOA_MHD_RESULT stoa__http_respond_empty(struct MHD_Connection *c, unsigned status);
 /* HTTP 200 application/json with stoa_api_dump(msg). Steals the ref to `msg`. */
 STOA_MHD_RESULT stoa__http_respond_json(struct MHD_Connection *c, json_t *msg);
+STOA_MHD_RESULT stoa__http_respond_json_nocache(struct MHD_Connection *c, json_t *msg);
+
+/* Where pages get their ICE servers (api/client_config.c). */
+#define STOA_HTTP_CLIENT_CONFIG "/stoa/client.json"
+
 
 /* ---- http_janus.c ---- */
 
@@ -158,7 +164,7 @@ json_t *stoa__http_api_call(const stoa__http_request *req, bool admin, json_t *r
 bool stoa__http_rest_here(const stoa__http_listener *l, const char *url);
 /* Logs where the REST API is served, and warns when no token can open it.
  * Main thread, at start. */
-void stoa__http_rest_announce(void);
+void stoa__http_rest_announce(const char *run_token);
 /* Serves a REST request once its body is in. */
 STOA_MHD_RESULT stoa__http_rest_handle(struct MHD_Connection *c, const stoa__http_request *req,
 				       const char *url, const char *method);

@@ -33,19 +33,19 @@ bool stoa__http_rest_here(const stoa__http_listener *l, const char *url)
 	return l->admin || c->rest_on_main_port;
 }
 
-void stoa__http_rest_announce(void)
+void stoa__http_rest_announce(const char *run_token)
 {
 	const stoa_config *c = stoa_config_get();
-	bool tokens = c != NULL && c->rest_tokens != NULL && c->rest_tokens->len > 0;
-	bool secret = c != NULL && c->admin_secret != NULL && c->admin_secret[0] != '\0';
 
 	if (c == NULL || !c->rest_enabled)
 		return;
 	STOA_LOG(STOA_LOG_INFO, "REST API at %s and %s on the admin listener%s", STOA_REST_BASE,
 		 STOA_REST_METRICS, c->rest_on_main_port ? " and the API listener" : "");
-	if (!tokens && !secret)
-		STOA_LOG(STOA_LOG_WARN, "REST API: no rest_api.tokens and no admin_secret, so every "
-					"request needing a token is refused (401)");
+	if (run_token != NULL)
+		STOA_LOG(STOA_LOG_WARN,
+			 "REST API: no rest_api.tokens and no admin_secret, so this run's token "
+			 "(read, write) is %s; admin dashboard: http://localhost:%d/admin.html#token=%s",
+			 run_token, stoa__http_conf.port, run_token);
 }
 
 static const char *query_arg(void *query_ctx, const char *name)

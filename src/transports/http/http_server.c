@@ -27,6 +27,8 @@
 #include <sys/socket.h>
 
 #include "api/api.h"
+#include "api/rest.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "stoa/version.h"
 #include "transports/http/http.h"
@@ -111,7 +113,7 @@ STOA_MHD_RESULT stoa__http_respond_empty(struct MHD_Connection *c, unsigned stat
 	return stoa__http_queue(c, status, resp);
 }
 
-STOA_MHD_RESULT stoa__http_respond_json(struct MHD_Connection *c, json_t *msg)
+static STOA_MHD_RESULT respond_json(struct MHD_Connection *c, json_t *msg, bool nocache)
 {
 	char *text = stoa_api_dump(msg);
 	struct MHD_Response *resp;
@@ -122,9 +124,23 @@ STOA_MHD_RESULT stoa__http_respond_json(struct MHD_Connection *c, json_t *msg)
 	/* Copy so that MHD frees with its allocator and we with ours. */
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
 	g_free(text);
-	if (resp != NULL)
+	if (resp != NULL) {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		if (nocache)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	}
 	return stoa__http_queue(c, MHD_HTTP_OK, resp);
+}
+
+STOA_MHD_RESULT stoa__http_respond_json(struct MHD_Connection *c, json_t *msg)
+{
+	return respond_json(c, msg, false);
+}
+
+/* For replies that carry credentials minted per request. */
+STOA_MHD_RESULT stoa__http_respond_json_nocache(struct MHD_Connection *c, json_t *msg)
+{
+	return respond_json(c, msg, true);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -164,6 +180,8 @@ static stoa__http_route route_of(const stoa__http_listener *l, const char *url,
 		*rest = url;
 		return STOA_HTTP_ROUTE_REST;
 	}
+	if (!l->admin && strcmp(url, STOA_HTTP_CLIENT_CONFIG) == 0)
+		return STOA_HTTP_ROUTE_CLIENT;
 	if (l->admin)
 		return under_base(url, stoa__http_conf.admin_base_path, rest)
 			       ? STOA_HTTP_ROUTE_ADMIN
@@ -276,6 +294,11 @@ static STOA_MHD_RESULT request_end(stoa__http_request *req, struct MHD_Connectio
 		return stoa__http_janus_handle(c, req, method);
 	case STOA_HTTP_ROUTE_REST:
 		return stoa__http_rest_handle(c, req, url, method);
+	case STOA_HTTP_ROUTE_CLIENT:
+		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
+			return stoa__http_respond_json_nocache(
+				c, stoa_client_config(stoa_config_get(), g_get_real_time() / G_USEC_PER_SEC));
+		break;
 	case STOA_HTTP_ROUTE_STATIC:
 		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
@@ -527,9 +550,11 @@ int stoa_http_start(const stoa_transport_env *env, char *err, size_t errlen)
 	stoa__http_longpoll_init();
 	if (stoa__http_conf.html)
 		static_on = stoa__http_static_init(stoa__http_conf.html_folder) == 0;
+	const char *run_token = stoa_rest_run_token_init();
 	if (load_tls(err, errlen) < 0 || start_all(err, errlen) < 0) {
 		stoa__http_longpoll_shutdown();
 		free_all();
+		stoa_rest_run_token_free();
 		return -1;
 	}
 	if (listeners[0].daemon == NULL && listeners[1].daemon == NULL &&
@@ -537,7 +562,7 @@ int stoa_http_start(const stoa_transport_env *env, char *err, size_t errlen)
 		STOA_LOG(STOA_LOG_INFO, "HTTP transport: every listener is disabled");
 	started = true;
 	stoa_transports_register(&stoa__http_transport);
-	stoa__http_rest_announce();
+	stoa__http_rest_announce(run_token);
 	return 0;
 }
 
@@ -549,6 +574,7 @@ void stoa_http_stop(void)
 	/* Wake long polls before MHD joins their threads. */
 	stoa__http_longpoll_shutdown();
 	free_all();
+	stoa_rest_run_token_free();
 	started = false;
 	STOA_LOG(STOA_LOG_INFO, "HTTP transport stopped");
 }
