@@ -16,6 +16,7 @@
 #include "core/auth.h"
 #include "core/config.h"
 #include "core/plugins.h"
+#include "core/session.h"
 #include "stoa/version.h"
 
 #define STOA_JANUS_API_VERSION 1402
@@ -89,6 +90,8 @@ json_t *stoa_api_server_info(void)
 		"auth_token", stoa_auth_token_enabled(),
 		"event_handlers", 0,
 		"mdns-enabled", 0);
+	/* Stoa: how busy the server is, for the demo index page's status box. */
+	json_object_set_new(info, "stoa-sessions", json_integer(stoa_sessions_count()));
 	if (c->stun_server != NULL && *c->stun_server)
 		json_object_set_new(info, "stun-server", json_sprintf("%s:%d", c->stun_server, c->stun_port));
 	if (c->turn_server != NULL && *c->turn_server)
