@@ -27,8 +27,17 @@
 //     the handle named by `sender`.
 //   - A keepalive goes out every 25 s (the server drops sessions that are
 //     silent for 60 s).
-//   - If the connection is lost (socket closed, long polls failing, session
-//     timeout), every pending request is rejected and onLost is called once.
+//   - If the connection is lost (socket closed, long polls failing), the
+//     session first tries to get it back: with `reconnect` (the default) it
+//     opens a new transport of the same kind and sends `claim`, which moves
+//     the session's events to it. That works while the server keeps orphaned
+//     sessions (reclaim_session_timeout > 0) and keeps the PeerConnections,
+//     which never depended on the signalling socket. onReconnecting(why) and
+//     onReconnected() tell the page. Requests in flight when the socket went
+//     are rejected (their replies went to the dead socket). Only when the
+//     claim is refused or the window (RECLAIM_WINDOW_MS) passes is the
+//     session lost: every pending request is rejected and onLost is called
+//     once, and the page decides whether to start over.
 //
 // Everything here runs on the page's main thread; callbacks are plain
 // properties (one listener each), set by the page that owns the handle.
@@ -38,6 +47,8 @@ const REPLY_TIMEOUT_MS = 15000;      // direct replies (success/ack/error)
 const EVENT_TIMEOUT_MS = 30000;      // an async plugin result after its ack
 const WS_OPEN_TIMEOUT_MS = 4000;
 const POLL_FAILURES_ALLOWED = 3;
+const RECLAIM_WINDOW_MS = 20000;     // how long a lost session tries to claim itself back
+const RECLAIM_RETRY_MS = [250, 500, 1000, 2000];
 
 /** A failed request: code is the Janus (or plugin) error code, when there is one. */
 export class JanusError extends Error {
@@ -63,6 +74,24 @@ export function defaultServers(loc = window.location) {
     ws: `${secure ? 'wss' : 'ws'}://${hostPart}:${secure ? 8989 : 8188}`,
     http: `${secure ? 'https' : 'http'}://${hostPart}:${secure ? 8089 : 8088}/janus`,
   };
+}
+
+/**
+ * What the server tells pages about the network (GET /stoa/client.json on
+ * Stoa's HTTP port): { iceServers: [{ urls, username?, credential? }] },
+ * ready for new RTCPeerConnection(). STUN/TURN for a deployment behind NAT
+ * is configured on the server (stoa.jcfg `pages`), never in page code. A
+ * page served by something else, or an older server, gets no ICE servers.
+ */
+export async function clientConfig(origin = window.location.origin) {
+  try {
+    const res = await fetch(`${origin}/stoa/client.json`, { cache: 'no-store' });
+    if (!res.ok) return { iceServers: [] };
+    const cfg = await res.json();
+    return { ...cfg, iceServers: Array.isArray(cfg.iceServers) ? cfg.iceServers : [] };
+  } catch {
+    return { iceServers: [] };
+  }
 }
 
 // ---------------------------------------------------------------- transports
@@ -194,23 +223,32 @@ export class Session {
         tried.push(e.message);
         continue;
       }
-      const session = new Session(transport, options.onLost);
+      const session = new Session(transport, options);
       await session.create();
       return session;
     }
     throw new JanusError(`The Janus server is unreachable (${tried.join('; ')}).`);
   }
 
-  constructor(transport, onLost) {
-    this.transport = transport;
+  /** options: onLost(why), onReconnecting(why), onReconnected(), reconnect (default true). */
+  constructor(transport, options = {}) {
     this.id = null;
     this.handles = new Map();     // handle id -> Handle
     this.pending = new Map();     // transaction -> { resolve, reject, timer, waitEvent }
-    this.onLost = onLost || null;
+    this.onLost = options.onLost || null;
+    this.onReconnecting = options.onReconnecting || null;
+    this.onReconnected = options.onReconnected || null;
+    this.reconnect = options.reconnect !== false;
     this.lost = false;
+    this.reclaiming = false;
     this.keepalive = null;
+    this.use(transport);
+  }
+
+  use(transport) {
+    this.transport = transport;
     transport.onmessage = (msg) => this.receive(msg);
-    transport.onlost = (why) => this.fail(why);
+    transport.onlost = (why) => this.transportLost(transport, why);
   }
 
   get transportKind() { return this.transport.kind; }
@@ -293,16 +331,55 @@ export class Session {
     return handle;
   }
 
-  // The connection is gone: reject everything, tell the page once.
+  // The transport died under a live session: claim the session from a new
+  // transport of the same kind, or give up.
+  async transportLost(transport, why) {
+    if (this.lost || this.reclaiming || transport !== this.transport) return;
+    if (!this.reconnect || !this.id) { this.fail(why); return; }
+    this.reclaiming = true;
+    this.rejectPending(`connection lost (${why})`);
+    if (this.onReconnecting) this.onReconnecting(why);
+    const deadline = Date.now() + RECLAIM_WINDOW_MS;
+    for (let attempt = 0; !this.lost && Date.now() < deadline; attempt++) {
+      await new Promise((r) => setTimeout(r, RECLAIM_RETRY_MS[Math.min(attempt, RECLAIM_RETRY_MS.length - 1)]));
+      const next = transport.kind === 'websocket' ? new WsTransport(transport.url) : new HttpTransport(transport.url);
+      try {
+        await next.open();
+      } catch {
+        continue;    // the server is not back yet
+      }
+      this.use(next);
+      try {
+        await this.request({ janus: 'claim', session_id: this.id });
+      } catch (e) {
+        next.close();
+        this.reclaiming = false;
+        this.fail(`the server no longer has this session (${e.message})`);
+        return;
+      }
+      next.sessionStarted(this.id);
+      this.reclaiming = false;
+      if (this.onReconnected) this.onReconnected();
+      return;
+    }
+    this.reclaiming = false;
+    this.fail(`${why}; no reconnection within ${RECLAIM_WINDOW_MS / 1000} s`);
+  }
+
+  rejectPending(why) {
+    for (const entry of this.pending.values()) {
+      clearTimeout(entry.timer);
+      entry.reject(new JanusError(why));
+    }
+    this.pending.clear();
+  }
+
+  // The session is gone: reject everything, tell the page once.
   fail(why) {
     if (this.lost) return;
     this.lost = true;
     this.stop();
-    for (const entry of this.pending.values()) {
-      clearTimeout(entry.timer);
-      entry.reject(new JanusError(`connection lost (${why})`));
-    }
-    this.pending.clear();
+    this.rejectPending(`connection lost (${why})`);
     if (this.onLost) this.onLost(why);
   }
 
