@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <nice/agent.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/log.h"
 #include "media/ice/ice.h"
@@ -23,6 +24,16 @@ struct stoa_ice {
 	bool gathered;
 	int relays;		/* TURN servers added with stoa_ice_add_relay */
 	char *ufrag, *pwd;
+	/* The fast path for media: the selected pair's UDP socket and the
+	 * peer's address, so a packet goes out with one sendto() instead of
+	 * nice_agent_send()'s agent lock, component lookup and GSocket
+	 * wrapping. Set when a UDP pair without TURN is selected, dropped on
+	 * restart, failure and free (libnice still owns the socket; our ref
+	 * keeps it open). Loop thread only, like everything here. */
+	GSocket *direct_sock;
+	int direct_fd;
+	struct sockaddr_storage direct_addr;
+	socklen_t direct_len;
 };
 
 /* Server-wide settings, written once on the main thread before any agent. */
@@ -200,6 +211,41 @@ static int add_local_addresses(stoa_ice *ice)
 	return added;
 }
 
+static void direct_drop(stoa_ice *ice)
+{
+	g_clear_object(&ice->direct_sock);
+	ice->direct_fd = -1;
+}
+
+/* Takes the selected pair's socket for direct sends when it is plain UDP. */
+static void direct_refresh(stoa_ice *ice)
+{
+	NiceCandidate *l = NULL, *r = NULL;
+
+	direct_drop(ice);
+	if (!nice_agent_get_selected_pair(ice->agent, ice->stream_id, 1, &l, &r) ||
+	    l->transport != NICE_CANDIDATE_TRANSPORT_UDP || l->type == NICE_CANDIDATE_TYPE_RELAYED ||
+	    r->type == NICE_CANDIDATE_TYPE_RELAYED)
+		return;
+	GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->stream_id, 1);
+	if (sock == NULL)
+		return;
+	memset(&ice->direct_addr, 0, sizeof(ice->direct_addr));
+	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)&ice->direct_addr);
+	ice->direct_len = ice->direct_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+								    : sizeof(struct sockaddr_in);
+	ice->direct_sock = sock;
+	ice->direct_fd = g_socket_get_fd(sock);
+}
+
+static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
+			     NiceCandidate *l, NiceCandidate *r, gpointer data)
+{
+	stoa_ice *ice = data;
+	if (stream_id == ice->stream_id && component == 1)
+		direct_refresh(ice);
+}
+
 static void set_state(stoa_ice *ice, stoa_ice_state s)
 {
 	if (ice->state == s)
@@ -257,6 +303,10 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
 			       guint state, gpointer data)
 {
 	stoa_ice *ice = data;
+	if (state != NICE_COMPONENT_STATE_CONNECTED && state != NICE_COMPONENT_STATE_READY)
+		direct_drop(ice);
+	else if (ice->direct_fd < 0)
+		direct_refresh(ice); /* the pair may have been chosen before this state */
 	switch (state) {
 	case NICE_COMPONENT_STATE_CONNECTING: set_state(ice, STOA_ICE_CONNECTING); break;
 	case NICE_COMPONENT_STATE_CONNECTED: set_state(ice, STOA_ICE_CONNECTED); break;
@@ -298,6 +348,7 @@ stoa_ice *stoa_ice_new(GMainContext *ctx, bool controlling, const stoa_ice_callb
 	ice->ctx = ctx;
 	ice->cb = *cb;
 	ice->ud = ud;
+	ice->direct_fd = -1;
 	ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245, agent_options());
 	g_object_set(ice->agent, "controlling-mode", controlling && !conf.lite, "upnp", FALSE,
 		     "ice-tcp", conf.tcp, NULL);
@@ -313,6 +364,7 @@ stoa_ice *stoa_ice_new(GMainContext *ctx, bool controlling, const stoa_ice_callb
 	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
 	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), ice);
 	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_component_state), ice);
+	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), ice);
 	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ctx, on_recv, ice);
 	read_credentials(ice);
 	return ice;
@@ -428,6 +480,7 @@ void stoa_ice_remote_gathering_done(stoa_ice *ice)
 
 int stoa_ice_restart(stoa_ice *ice)
 {
+	direct_drop(ice);
 	if (!nice_agent_restart_stream(ice->agent, ice->stream_id))
 		return -1;
 	read_credentials(ice);
@@ -438,6 +491,11 @@ int stoa_ice_send(stoa_ice *ice, const uint8_t *buf, size_t len)
 {
 	if (ice->state != STOA_ICE_CONNECTED && ice->state != STOA_ICE_READY)
 		return -1;
+	if (ice->direct_fd >= 0) {
+		ssize_t sent = sendto(ice->direct_fd, buf, len, MSG_DONTWAIT,
+				      (const struct sockaddr *)&ice->direct_addr, ice->direct_len);
+		return sent == (ssize_t)len ? 0 : -1;
+	}
 	int n = nice_agent_send(ice->agent, ice->stream_id, 1, (guint)len, (const gchar *)buf);
 	return n == (int)len ? 0 : -1;
 }
@@ -502,6 +560,7 @@ void stoa_ice_free(stoa_ice *ice)
 	 * in the receive callback closes the peer connection). */
 	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, NULL, NULL);
 	g_signal_handlers_disconnect_by_data(ice->agent, ice);
+	direct_drop(ice);
 	agent_release *r = g_new(agent_release, 1);
 	r->agent = ice->agent;
 	r->stream_id = ice->stream_id;
