@@ -37,6 +37,7 @@ enum {
 	OPT_TURN_PWD,
 	OPT_TURN_REST_API,
 	OPT_TURN_REST_API_KEY,
+	OPT_HTTPS,
 };
 
 static const struct option long_options[] = {
@@ -67,6 +68,7 @@ static const struct option long_options[] = {
 	{ "ws-port", required_argument, NULL, OPT_WS_PORT },
 	{ "admin-ws-port", required_argument, NULL, OPT_ADMIN_WS_PORT },
 	{ "html-folder", required_argument, NULL, OPT_HTML_FOLDER },
+	{ "https", no_argument, NULL, OPT_HTTPS },
 	{ "log-json", no_argument, NULL, OPT_LOG_JSON },
 	{ "admin-secret", required_argument, NULL, OPT_ADMIN_SECRET },
 	{ "turn-server", required_argument, NULL, OPT_TURN_SERVER },
@@ -125,7 +127,10 @@ static void usage(FILE *out)
 		"      --admin-http-port=PORT     Admin API over HTTP (0 = off)\n"
 		"      --ws-port=PORT             Janus API over WebSocket (0 = off)\n"
 		"      --admin-ws-port=PORT       Admin API over WebSocket (0 = off)\n"
-		"      --html-folder=FOLDER       folder served at / (default: %s)\n",
+		"      --html-folder=FOLDER       folder served at / (default: %s)\n"
+		"      --https                    also serve HTTPS (default port 8089) and WSS (8989)\n"
+		"                                 with the configured certificates or, without them,\n"
+		"                                 a self-signed one made at start-up (see the log)\n",
 		STOA_VERSION_STRING, STOA_CONFDIR, STOA_PLUGINDIR, STOA_HTMLDIR);
 }
 
@@ -166,6 +171,7 @@ static void parse_args(int argc, char **argv, cli *c)
 		case OPT_WS_PORT: c->env.ws_port = int_arg("--ws-port", optarg, 0, 65535); break;
 		case OPT_ADMIN_WS_PORT: c->env.admin_ws_port = int_arg("--admin-ws-port", optarg, 0, 65535); break;
 		case OPT_HTML_FOLDER: c->env.html_folder = optarg; break;
+		case OPT_HTTPS: c->env.https = true; break;
 		case '?': fprintf(stderr, "Try 'stoa --help' for the options.\n"); exit(2);
 		default:
 			g_ptr_array_add(c->overrides, GINT_TO_POINTER(opt));

@@ -18,6 +18,7 @@
 #include "core/plugins.h"
 #include "core/server.h"
 #include "core/session.h"
+#include "core/tls_selfsigned.h"
 #include "media/pc.h"
 #include "transports/http/http.h"
 #include "transports/websockets/ws.h"
@@ -108,6 +109,8 @@ static void shutdown_server(void)
 	/* Transports flush what the session teardown queued, then close. */
 	stoa_ws_stop();
 	stoa_http_stop();
+	/* Both transports borrowed it; both are gone now. */
+	stoa_tls_selfsigned_shared_free();
 	stoa_plugins_unload();
 	drain_main_context();
 	stoa_sessions_cleanup();

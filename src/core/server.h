@@ -9,6 +9,8 @@
 #ifndef STOA_CORE_SERVER_H
 #define STOA_CORE_SERVER_H
 
+#include <stdbool.h>
+
 #include "core/config.h"
 
 /* What the command line overrides in the transports' own config files. */
@@ -19,6 +21,7 @@ typedef struct stoa_transport_env {
 	int admin_http_port;
 	int ws_port;
 	int admin_ws_port;
+	bool https;		 /* --https: HTTPS and WSS on as well, on their configured ports */
 	int max_request_size;	 /* bytes */
 } stoa_transport_env;
 

@@ -120,10 +120,21 @@ static void apply_env(const stoa_transport_env *env, stoa__http_config *cfg)
 		cfg->admin_http = true;
 		cfg->admin_port = env->admin_http_port;
 	}
+	/* --https adds the secure listener; the plain one stays, so that
+	 * http://localhost keeps working next to https://<LAN address>. */
+	if (env->https)
+		cfg->https = true;
 	if (env->html_folder != NULL)
 		stoa_conf_set_string(&cfg->html_folder, env->html_folder);
 	cfg->max_request_size = env->max_request_size > 0 ? (size_t)env->max_request_size
 							  : STOA_HTTP_DEFAULT_MAX_REQUEST;
+}
+
+/* An empty path counts as none, as in samples where it is left blank. */
+static void unset_if_empty(char **s)
+{
+	if (*s != NULL && (*s)[0] == '\0')
+		g_clear_pointer(s, g_free);
 }
 
 /* Settings we accept for compatibility but do not use: say so once. */
@@ -157,8 +168,11 @@ int stoa__http_config_load(const stoa_transport_env *env, stoa__http_config *cfg
 	if (normalise_base(&cfg->base_path, "general.base_path", err, errlen) < 0 ||
 	    normalise_base(&cfg->admin_base_path, "admin.admin_base_path", err, errlen) < 0)
 		goto fail;
-	if ((cfg->https || cfg->admin_https) && (cfg->cert_pem == NULL || cfg->cert_key == NULL)) {
-		g_snprintf(err, errlen, "%s: https needs certificates.cert_pem and cert_key",
+	/* Without either, HTTPS uses the server's self-signed certificate. */
+	unset_if_empty(&cfg->cert_pem);
+	unset_if_empty(&cfg->cert_key);
+	if ((cfg->cert_pem == NULL) != (cfg->cert_key == NULL)) {
+		g_snprintf(err, errlen, "%s: certificates.cert_pem and cert_key go together",
 			   CONFIG_FILE);
 		goto fail;
 	}

@@ -75,7 +75,7 @@ typedef struct stoa__http_config {
 	/* cors */
 	char *allow_origin;	/* NULL = "*" */
 	bool enforce_cors;
-	/* certificates */
+	/* certificates: both set, or both NULL for the server's self-signed one */
 	char *cert_pem;
 	char *cert_key;
 	char *cert_pwd;

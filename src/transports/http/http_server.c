@@ -2,7 +2,9 @@
  * http_server.c: the listeners of the HTTP transport and request routing.
  *
  * Up to four libmicrohttpd daemons: the Janus API over HTTP and HTTPS, and
- * the Admin API over HTTP and HTTPS, each on its own port. The REST admin
+ * the Admin API over HTTP and HTTPS, each on its own port. HTTPS uses
+ * certificates.cert_pem/cert_key, or without them the self-signed
+ * certificate the server shares with WSS (core/tls_selfsigned.c). The REST admin
  * API (/api/v1, /metrics) is served on the admin ones, and on the API ones
  * when rest_api.on_main_port says so (http_rest.c). Every daemon runs
  * one thread per connection (MHD_USE_THREAD_PER_CONNECTION) so that a long
@@ -30,6 +32,7 @@
 #include "api/rest.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/tls_selfsigned.h"
 #include "stoa/version.h"
 #include "transports/http/http.h"
 #include "transports/http/http_internal.h"
@@ -64,7 +67,8 @@ static stoa__http_listener listeners[] = {
 
 static bool started;
 static bool static_on;
-/* PEM text of the certificate and key, kept while the HTTPS daemons run. */
+/* PEM text of the certificate and key, kept while the HTTPS daemons run:
+ * read from cert_pem/cert_key, or copied from the server's self-signed one. */
 static char *tls_cert;
 static char *tls_key;
 
@@ -422,7 +426,8 @@ static struct MHD_Daemon *start_daemon(stoa__http_listener *l, unsigned flags, i
 	if (l->tls) {
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert };
 		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key };
-		if (stoa__http_conf.cert_pwd != NULL)
+		/* The password is for the configured key; ours has none. */
+		if (stoa__http_conf.cert_pwd != NULL && stoa__http_conf.cert_pem != NULL)
 			opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_KEY_PASSWORD, 0,
 							     stoa__http_conf.cert_pwd };
 	}
@@ -471,7 +476,24 @@ static int start_listener(stoa__http_listener *l, int port, const char *ip, char
 	return 0;
 }
 
-static int load_tls(char *err, size_t errlen)
+/* The server's self-signed certificate, announced with the URL of the API
+ * listener (where the demo pages are), or of the admin one without it. */
+static int use_selfsigned(const stoa_transport_env *env, char *err, size_t errlen)
+{
+	const stoa__http_config *cfg = &stoa__http_conf;
+	const stoa_tls_selfsigned *st = stoa_tls_selfsigned_shared(
+		env->configs_folder, cfg->https ? cfg->secure_ip : cfg->admin_ip,
+		cfg->https ? cfg->secure_port : cfg->admin_secure_port, err, errlen);
+
+	if (st == NULL)
+		return -1;
+	/* Copies: the daemons need them until stop, and free_tls() wipes ours. */
+	tls_cert = g_strdup(stoa_tls_selfsigned_cert_pem(st));
+	tls_key = g_strdup(stoa_tls_selfsigned_key_pem(st));
+	return 0;
+}
+
+static int load_tls(const stoa_transport_env *env, char *err, size_t errlen)
 {
 	const stoa__http_config *cfg = &stoa__http_conf;
 	GError *gerr = NULL;
@@ -482,6 +504,8 @@ static int load_tls(char *err, size_t errlen)
 		g_snprintf(err, errlen, "HTTPS is on but libmicrohttpd was built without TLS");
 		return -1;
 	}
+	if (cfg->cert_pem == NULL)
+		return use_selfsigned(env, err, errlen);
 	if (!g_file_get_contents(cfg->cert_pem, &tls_cert, NULL, &gerr) ||
 	    !g_file_get_contents(cfg->cert_key, &tls_key, NULL, &gerr)) {
 		g_snprintf(err, errlen, "HTTPS certificates: %s", gerr->message);
@@ -551,7 +575,7 @@ int stoa_http_start(const stoa_transport_env *env, char *err, size_t errlen)
 	if (stoa__http_conf.html)
 		static_on = stoa__http_static_init(stoa__http_conf.html_folder) == 0;
 	const char *run_token = stoa_rest_run_token_init();
-	if (load_tls(err, errlen) < 0 || start_all(err, errlen) < 0) {
+	if (load_tls(env, err, errlen) < 0 || start_all(err, errlen) < 0) {
 		stoa__http_longpoll_shutdown();
 		free_all();
 		stoa_rest_run_token_free();

@@ -88,6 +88,9 @@ static void apply_env(const stoa_transport_env *env, stoa__ws_config *cfg)
 		cfg->admin_ws = true;
 		cfg->admin_ws_port = env->admin_ws_port;
 	}
+	/* --https adds the secure listener next to the plain one. */
+	if (env->https)
+		cfg->wss = true;
 	cfg->max_request_size = env->max_request_size > 0 ? (size_t)env->max_request_size
 							  : STOA_WS_DEFAULT_MAX_REQUEST;
 }
@@ -159,8 +162,14 @@ int stoa__ws_config_load(const stoa_transport_env *env, stoa__ws_config *cfg, ch
 	apply_env(env, cfg);
 	if (check_ips(cfg, err, errlen) < 0)
 		goto fail;
-	if ((cfg->wss || cfg->admin_wss) && (!is_set(cfg->cert_pem) || !is_set(cfg->cert_key))) {
-		g_snprintf(err, errlen, "%s: wss and admin_wss need certificates.cert_pem and cert_key",
+	/* Without either, WSS uses the server's self-signed certificate. An
+	 * empty path counts as none, as in samples where it is left blank. */
+	if (!is_set(cfg->cert_pem))
+		g_clear_pointer(&cfg->cert_pem, g_free);
+	if (!is_set(cfg->cert_key))
+		g_clear_pointer(&cfg->cert_key, g_free);
+	if ((cfg->cert_pem == NULL) != (cfg->cert_key == NULL)) {
+		g_snprintf(err, errlen, "%s: certificates.cert_pem and cert_key go together",
 			   CONFIG_FILE);
 		goto fail;
 	}

@@ -66,7 +66,7 @@ typedef struct stoa__ws_config {
 	/* cors */
 	char *allow_origin;	/* NULL = any */
 	bool enforce_cors;	/* refuse upgrades whose Origin does not start with allow_origin */
-	/* certificates */
+	/* certificates: both set, or both NULL for the server's self-signed one */
 	char *cert_pem;
 	char *cert_key;
 	char *cert_pwd;

@@ -3,7 +3,9 @@
  * libwebsockets (lws).
  *
  * Design. One lws_context with one vhost per listener: ws and admin_ws
- * (plain), wss and admin_wss (TLS). Each vhost offers two protocols. The
+ * (plain), wss and admin_wss (TLS, with certificates.cert_pem/cert_key or,
+ * without them, the self-signed certificate the server shares with HTTPS,
+ * which lws copies into the vhost). Each vhost offers two protocols. The
  * first is a gatekeeper: lws binds it to plain HTTP requests (answered 403)
  * and to upgrades that name no subprotocol (refused). The second is the real
  * one, janus-protocol or janus-admin-protocol; an upgrade asking only for
@@ -56,6 +58,7 @@
 #include "api/errors.h"
 #include "core/log.h"
 #include "core/tconn.h"
+#include "core/tls_selfsigned.h"
 #include "transports/websockets/ws.h"
 #include "transports/websockets/ws_internal.h"
 
@@ -724,7 +727,8 @@ static void setup_listeners(const stoa__ws_config *cfg)
 	}
 }
 
-static int create_vhost(ws_listener *l, char *err, size_t errlen)
+/* `st` is the self-signed certificate for TLS vhosts when none is configured. */
+static int create_vhost(ws_listener *l, const stoa_tls_selfsigned *st, char *err, size_t errlen)
 {
 	struct lws_context_creation_info info;
 
@@ -743,9 +747,19 @@ static int create_vhost(ws_listener *l, char *err, size_t errlen)
 	if (l->tls) {
 		/* lws enables TLS on a vhost only with this option and a cert. */
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		info.ssl_cert_filepath = srv.cfg.cert_pem;
-		info.ssl_private_key_filepath = srv.cfg.cert_key;
-		info.ssl_private_key_password = srv.cfg.cert_pwd;
+		if (st != NULL) {
+			/* lws parses these into the vhost's SSL_CTX here and keeps
+			 * no pointer to them. */
+			info.server_ssl_cert_mem = stoa_tls_selfsigned_cert_pem(st);
+			info.server_ssl_cert_mem_len = (unsigned)strlen(stoa_tls_selfsigned_cert_pem(st));
+			info.server_ssl_private_key_mem = stoa_tls_selfsigned_key_pem(st);
+			info.server_ssl_private_key_mem_len =
+				(unsigned)strlen(stoa_tls_selfsigned_key_pem(st));
+		} else {
+			info.ssl_cert_filepath = srv.cfg.cert_pem;
+			info.ssl_private_key_filepath = srv.cfg.cert_key;
+			info.ssl_private_key_password = srv.cfg.cert_pwd;
+		}
 	}
 	l->vhost = lws_create_vhost(srv.ctx, &info);
 	if (l->vhost == NULL) {
@@ -761,7 +775,7 @@ static int create_vhost(ws_listener *l, char *err, size_t errlen)
 	return 0;
 }
 
-static int create_context(char *err, size_t errlen)
+static int create_context(const stoa_tls_selfsigned *st, char *err, size_t errlen)
 {
 	struct lws_context_creation_info info;
 	bool tls = srv.listeners[L_WSS].enabled || srv.listeners[L_ADMIN_WSS].enabled;
@@ -779,7 +793,7 @@ static int create_context(char *err, size_t errlen)
 		return -1;
 	}
 	for (int i = 0; i < L_COUNT; i++) {
-		if (srv.listeners[i].enabled && create_vhost(&srv.listeners[i], err, errlen) < 0) {
+		if (srv.listeners[i].enabled && create_vhost(&srv.listeners[i], st, err, errlen) < 0) {
 			lws_context_destroy(srv.ctx);
 			srv.ctx = NULL;
 			return -1;
@@ -796,9 +810,26 @@ static bool any_listener(void)
 	return false;
 }
 
+/* Sets *st to the server's self-signed certificate when a TLS listener has
+ * none configured (announced with the wss listener's address, or the admin
+ * one's without it), else to NULL. Returns 0, or -1 with a message. */
+static int get_selfsigned(const stoa_transport_env *env, const stoa_tls_selfsigned **st,
+			  char *err, size_t errlen)
+{
+	const ws_listener *l = srv.listeners[L_WSS].enabled ? &srv.listeners[L_WSS]
+							    : &srv.listeners[L_ADMIN_WSS];
+
+	*st = NULL;
+	if (!l->enabled || srv.cfg.cert_pem != NULL)
+		return 0;
+	*st = stoa_tls_selfsigned_shared(env->configs_folder, l->ip, l->port, err, errlen);
+	return *st != NULL ? 0 : -1;
+}
+
 int stoa_ws_start(const stoa_transport_env *env, char *err, size_t errlen)
 {
 	GError *gerr = NULL;
+	const stoa_tls_selfsigned *st;
 
 	if (srv.started) {
 		g_snprintf(err, errlen, "WebSockets: already started");
@@ -813,7 +844,7 @@ int stoa_ws_start(const stoa_transport_env *env, char *err, size_t errlen)
 		return 0;
 	}
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
-	if (create_context(err, errlen) < 0) {
+	if (get_selfsigned(env, &st, err, errlen) < 0 || create_context(st, err, errlen) < 0) {
 		stoa__ws_config_free(&srv.cfg);
 		return -1;
 	}
