@@ -159,7 +159,7 @@ function connect() {
     app.connecting = (async () => {
       clearTimeout(app.reconnectTimer);
       const [session, cfg] = await Promise.all([
-        Session.connect({ onLost: connectionLost, onReconnecting, onReconnected }),
+        Session.connect({ onLost: connectionLost, onReconnecting, onReconnected, reconnect: true }),
         clientConfig(),
       ]);
       try {

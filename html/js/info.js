@@ -60,7 +60,7 @@ function roomRow(r) {
 // One session for the page's life, made on first use (it keeps itself alive).
 async function videoroom() {
   if (state.handle && !state.session.lost) return state.handle;
-  state.session = await Session.connect({ reconnect: false });
+  state.session = await Session.connect();
   state.handle = await state.session.attach('janus.plugin.videoroom');
   return state.handle;
 }

@@ -27,8 +27,8 @@
 //     the handle named by `sender`.
 //   - A keepalive goes out every 25 s (the server drops sessions that are
 //     silent for 60 s).
-//   - If the connection is lost (socket closed, long polls failing), the
-//     session first tries to get it back: with `reconnect` (the default) it
+//   - If the connection is lost (socket closed, long polls failing), a
+//     session made with `reconnect: true` first tries to get it back: it
 //     opens a new transport of the same kind and sends `claim`, which moves
 //     the session's events to it. That works while the server keeps orphaned
 //     sessions (reclaim_session_timeout > 0) and keeps the PeerConnections,
@@ -146,6 +146,7 @@ class HttpTransport {
     this.onlost = null;
     this.sessionId = null;
     this.closing = false;
+    this.pollStopped = false;
     this.poller = null;
   }
 
@@ -180,9 +181,13 @@ class HttpTransport {
     this.poller = this.poll();
   }
 
+  // The session is being destroyed: start no new long poll (the server
+  // would answer it with a 404); replies to requests still arrive.
+  stopPolling() { this.pollStopped = true; }
+
   async poll() {
     let failures = 0;
-    while (!this.closing) {
+    while (!this.closing && !this.pollStopped) {
       try {
         const res = await fetch(`${this.url}/${this.sessionId}?maxev=10&rid=${Date.now()}`, { cache: 'no-store' });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -230,7 +235,11 @@ export class Session {
     throw new JanusError(`The Janus server is unreachable (${tried.join('; ')}).`);
   }
 
-  /** options: onLost(why), onReconnecting(why), onReconnected(), reconnect (default true). */
+  /**
+   * options: onLost(why), onReconnecting(why), onReconnected(), reconnect
+   * (default false: a page that does not show "reconnecting" would look
+   * frozen for the whole reclaim window, so it hears onLost at once).
+   */
   constructor(transport, options = {}) {
     this.id = null;
     this.handles = new Map();     // handle id -> Handle
@@ -238,7 +247,7 @@ export class Session {
     this.onLost = options.onLost || null;
     this.onReconnecting = options.onReconnecting || null;
     this.onReconnected = options.onReconnected || null;
-    this.reconnect = options.reconnect !== false;
+    this.reconnect = options.reconnect === true;
     this.lost = false;
     this.reclaiming = false;
     this.keepalive = null;
@@ -392,6 +401,7 @@ export class Session {
   /** Destroys the session on the server (its handles and PeerConnections go with it) and closes the transport. */
   async destroy() {
     if (this.lost) return;
+    if (this.transport.stopPolling) this.transport.stopPolling();
     try {
       await this.request({ janus: 'destroy' });
     } finally {

@@ -139,7 +139,7 @@ async function connect() {
   setState('connecting');
   try {
     const [session, cfg] = await Promise.all([
-      Session.connect({ onLost: connectionLost, onReconnecting, onReconnected }),
+      Session.connect({ onLost: connectionLost, onReconnecting, onReconnected, reconnect: true }),
       clientConfig(),
     ]);
     try {
