@@ -1,6 +1,7 @@
 /*
  * loop.c: the media loops (see loop.h).
  */
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -9,13 +10,148 @@
 
 #define STOA_LOG_MODULE "loop"
 
+/* One posted call. Jobs are recycled through the loop's free list, so a
+ * steady stream of posts allocates nothing. */
+typedef struct loop_job {
+	struct loop_job *next;
+	GSourceFunc fn;
+	gpointer data;
+	GDestroyNotify destroy;
+} loop_job;
+
+struct stoa_loop_ticker {
+	void (*fn)(gpointer data, gint64 now_us); /* NULL once removed */
+	gpointer data;
+};
+
 struct stoa_loop {
 	int index;
 	GMainContext *ctx;
 	GMainLoop *loop;
 	GThread *thread;
 	gint pcs; /* peer connections attached */
+	/* The post queue: any thread appends under qlock; the loop takes the
+	 * whole list at once. `head` is also read without the lock (atomic)
+	 * by the source's prepare/check, which only need a hint. */
+	GMutex qlock;
+	loop_job *head, *tail, *spare;
+	GSource *jobs;
+	/* Tickers: loop thread only. */
+	GPtrArray *tickers;
+	GSource *tick;
+	bool ticking;	/* inside run_tickers: removals are deferred */
+	bool tick_dirty;
 };
+
+/* ---- the post queue, a GSource that is ready while jobs wait ---- */
+
+typedef struct jobs_source {
+	GSource base;
+	stoa_loop *loop;
+} jobs_source;
+
+static gboolean jobs_ready(GSource *s)
+{
+	return g_atomic_pointer_get(&((jobs_source *)s)->loop->head) != NULL;
+}
+
+static gboolean jobs_prepare(GSource *s, gint *timeout)
+{
+	*timeout = -1;
+	return jobs_ready(s);
+}
+
+static gboolean jobs_dispatch(GSource *s, GSourceFunc cb, gpointer ud)
+{
+	stoa_loop *l = ((jobs_source *)s)->loop;
+	g_mutex_lock(&l->qlock);
+	loop_job *list = l->head;
+	g_atomic_pointer_set(&l->head, NULL);
+	l->tail = NULL;
+	g_mutex_unlock(&l->qlock);
+	loop_job *last = NULL;
+	for (loop_job *j = list; j != NULL; j = j->next) {
+		j->fn(j->data);
+		if (j->destroy != NULL)
+			j->destroy(j->data);
+		last = j;
+	}
+	if (last != NULL) {
+		g_mutex_lock(&l->qlock);
+		last->next = l->spare;
+		l->spare = list;
+		g_mutex_unlock(&l->qlock);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs jobs_funcs = { jobs_prepare, jobs_ready, jobs_dispatch, NULL, NULL, NULL };
+
+/* Jobs nobody will run (the loop stopped): destroy their data, free them. */
+static void jobs_free_all(stoa_loop *l)
+{
+	loop_job *lists[2] = { l->head, l->spare };
+	l->head = l->tail = l->spare = NULL;
+	for (int i = 0; i < 2; i++) {
+		for (loop_job *j = lists[i], *next; j != NULL; j = next) {
+			next = j->next;
+			if (i == 0 && j->destroy != NULL)
+				j->destroy(j->data);
+			g_free(j);
+		}
+	}
+}
+
+/* ---- tickers ---- */
+
+static gboolean run_tickers(gpointer data)
+{
+	stoa_loop *l = data;
+	gint64 now = g_get_monotonic_time();
+	l->ticking = true;
+	/* Tickers added during this pass wait for the next one. */
+	guint n = l->tickers->len;
+	for (guint i = 0; i < n; i++) {
+		stoa_loop_ticker *t = l->tickers->pdata[i];
+		if (t->fn != NULL)
+			t->fn(t->data, now);
+	}
+	l->ticking = false;
+	if (l->tick_dirty) {
+		for (guint i = l->tickers->len; i-- > 0;) {
+			stoa_loop_ticker *t = l->tickers->pdata[i];
+			if (t->fn == NULL) {
+				g_ptr_array_remove_index_fast(l->tickers, i);
+				g_free(t);
+			}
+		}
+		l->tick_dirty = false;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+stoa_loop_ticker *stoa_loop_tick_add(stoa_loop *l, void (*fn)(gpointer data, gint64 now_us),
+				     gpointer data)
+{
+	stoa_loop_ticker *t = g_new(stoa_loop_ticker, 1);
+	t->fn = fn;
+	t->data = data;
+	g_ptr_array_add(l->tickers, t);
+	return t;
+}
+
+void stoa_loop_tick_remove(stoa_loop *l, stoa_loop_ticker *t)
+{
+	if (t == NULL)
+		return;
+	if (l->ticking) {
+		t->fn = NULL;
+		l->tick_dirty = true;
+		return;
+	}
+	g_ptr_array_remove_fast(l->tickers, t);
+	g_free(t);
+}
 
 static stoa_loop **loops;
 static int nloops;
@@ -62,6 +198,15 @@ int stoa_loops_start(int n)
 		l->index = i;
 		l->ctx = g_main_context_new();
 		l->loop = g_main_loop_new(l->ctx, FALSE);
+		g_mutex_init(&l->qlock);
+		l->jobs = g_source_new(&jobs_funcs, sizeof(jobs_source));
+		((jobs_source *)l->jobs)->loop = l;
+		g_source_set_priority(l->jobs, G_PRIORITY_DEFAULT);
+		g_source_attach(l->jobs, l->ctx);
+		l->tickers = g_ptr_array_new();
+		l->tick = g_timeout_source_new(STOA_LOOP_TICK_MS);
+		g_source_set_callback(l->tick, run_tickers, l, NULL);
+		g_source_attach(l->tick, l->ctx);
 		char name[16];
 		g_snprintf(name, sizeof(name), "media-%d", i);
 		l->thread = g_thread_new(name, loop_main, l);
@@ -91,8 +236,19 @@ void stoa_loops_stop(void)
 	}
 	for (int i = 0; i < nloops; i++) {
 		stoa_loop *l = loops[i];
+		g_source_destroy(l->tick);
+		g_source_unref(l->tick);
+		g_source_destroy(l->jobs);
+		g_source_unref(l->jobs);
 		g_main_loop_unref(l->loop);
 		g_main_context_unref(l->ctx);
+		jobs_free_all(l);
+		g_mutex_clear(&l->qlock);
+		/* Every peer connection removed its ticker when it closed. */
+		g_warn_if_fail(l->tickers->len == 0);
+		for (guint t = 0; t < l->tickers->len; t++)
+			g_free(l->tickers->pdata[t]);
+		g_ptr_array_unref(l->tickers);
 		g_free(l);
 	}
 	g_free(loops);
@@ -159,11 +315,27 @@ gboolean stoa_loop_is_current(stoa_loop *l)
 
 void stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify destroy)
 {
-	GSource *src = g_idle_source_new();
-	g_source_set_priority(src, G_PRIORITY_DEFAULT);
-	g_source_set_callback(src, fn, data, destroy);
-	g_source_attach(src, l->ctx);
-	g_source_unref(src);
+	g_mutex_lock(&l->qlock);
+	loop_job *j = l->spare;
+	if (j != NULL)
+		l->spare = j->next;
+	else
+		j = g_new(loop_job, 1);
+	j->next = NULL;
+	j->fn = fn;
+	j->data = data;
+	j->destroy = destroy;
+	bool was_empty = l->head == NULL;
+	if (was_empty)
+		g_atomic_pointer_set(&l->head, j);
+	else
+		l->tail->next = j;
+	l->tail = j;
+	g_mutex_unlock(&l->qlock);
+	/* Only the first job of a burst needs to wake the loop; a loop posting
+	 * to itself is awake already. */
+	if (was_empty && !g_main_context_is_owner(l->ctx))
+		g_main_context_wakeup(l->ctx);
 }
 
 typedef struct sync_call {

@@ -4,7 +4,11 @@
  *
  * A peer connection is assigned to one loop for its whole life; that loop's
  * thread is the only writer of its ICE/DTLS/SRTP/RTP state. Other threads
- * hand it work with stoa_loop_post(), which costs one wakeup per call.
+ * hand it work with stoa_loop_post(): posts go to one queue per loop, run in
+ * order, and a burst of posts costs one wakeup, not one GSource each.
+ * Periodic per-connection work runs from one timer per loop
+ * (stoa_loop_tick_add): a timer per peer connection would mean thousands of
+ * sources for GLib to scan and as many wakeups a second.
  *
  * Ownership: the loops are created by stoa_loops_start() on the main thread
  * and live until stoa_loops_stop(), which runs what is still posted, quits
@@ -40,12 +44,22 @@ int stoa_loop_index(stoa_loop *l);
 /* True on the loop's own thread. */
 gboolean stoa_loop_is_current(stoa_loop *l);
 
-/* Runs fn(data) on the loop's thread; destroy(data) runs after it (or if the
- * loop is gone). Any thread. */
+/* Runs fn(data) once on the loop's thread, in posting order (fn's return
+ * value is ignored); destroy(data) runs after it, or alone if the loop
+ * stops first. Any thread. */
 void stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
 
 /* Runs fn(data) on the loop's thread and waits for it to return. Never call
  * it from a loop thread. */
 void stoa_loop_run_sync(stoa_loop *l, void (*fn)(gpointer data), gpointer data);
+
+/* Every STOA_LOOP_TICK_MS the loop calls each ticker's fn(data, now_us).
+ * Add and remove on the loop's own thread only; removing inside a tick
+ * (a connection closing itself) is allowed. */
+#define STOA_LOOP_TICK_MS 100
+typedef struct stoa_loop_ticker stoa_loop_ticker;
+stoa_loop_ticker *stoa_loop_tick_add(stoa_loop *l, void (*fn)(gpointer data, gint64 now_us),
+				     gpointer data);
+void stoa_loop_tick_remove(stoa_loop *l, stoa_loop_ticker *t);
 
 #endif

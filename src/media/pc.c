@@ -14,7 +14,7 @@
 #include "media/rtp/demux.h"
 
 #define STOA_LOG_MODULE "pc"
-#define TICK_MS 100
+#define TICK_MS STOA_LOOP_TICK_MS
 /* How long an ICE failure after a connection may last before the pc closes. */
 #define ICE_FAILED_GRACE_US (5 * G_USEC_PER_SEC)
 
@@ -205,8 +205,7 @@ static void stop_timers(stoa_pc *pc)
 		pc->dtls_timer = NULL;
 	}
 	if (pc->tick != NULL) {
-		g_source_destroy(pc->tick);
-		g_source_unref(pc->tick);
+		stoa_loop_tick_remove(pc->loop, pc->tick);
 		pc->tick = NULL;
 	}
 }
@@ -453,11 +452,11 @@ static const stoa_ice_callbacks ice_cbs = {
 	.on_recv = on_ice_recv,
 };
 
-static gboolean tick_cb(gpointer data)
+/* The loop's shared timer, every TICK_MS (loop.h). */
+static void tick_cb(gpointer data, gint64 now)
 {
 	stoa_pc *pc = data;
 	static const int report_every = 1000 / TICK_MS;
-	int64_t now = g_get_monotonic_time();
 	bool report = (now / (TICK_MS * 1000)) % report_every == 0;
 	/* Consent (RFC 7675): a live browser sends RTCP and consent checks every
 	 * few seconds, so silence this long means the peer is gone. libnice's
@@ -469,14 +468,13 @@ static gboolean tick_cb(gpointer data)
 			   "nothing from the peer for %d s: consent lost", consent);
 		stoa_metrics_add(&pc->metrics->consent_losses, 1);
 		stoa__pc_close_now(pc, "ICE failed", true);
-		return G_SOURCE_REMOVE;
+		return;
 	}
 	if (pc->ice_failed_us > 0 && now - pc->ice_failed_us > ICE_FAILED_GRACE_US) {
 		stoa__pc_close_now(pc, "ICE failed", true);
-		return G_SOURCE_REMOVE;
+		return;
 	}
 	stoa__pc_tick(pc, now, report);
-	return G_SOURCE_CONTINUE;
 }
 
 static void add_relays(stoa_pc *pc, stoa_turn_creds *c)
@@ -530,9 +528,7 @@ int stoa__pc_ice_setup(stoa_pc *pc, bool controlling)
 		return 0;
 	pc->ice = stoa_ice_new(stoa_loop_context(pc->loop), controlling, &ice_cbs, pc);
 	stoa__pc_set_state(pc, STOA_PC_GATHERING);
-	pc->tick = g_timeout_source_new(TICK_MS);
-	g_source_set_callback(pc->tick, tick_cb, pc, NULL);
-	g_source_attach(pc->tick, stoa_loop_context(pc->loop));
+	pc->tick = stoa_loop_tick_add(pc->loop, tick_cb, pc);
 	if (stoa_turn_rest_enabled()) {
 		stoa_turn_creds *c = stoa_turn_rest_cached();
 		if (c == NULL && stoa_turn_rest_fetch(on_turn_creds, stoa_pc_ref(pc)) == 0)

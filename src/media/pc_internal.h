@@ -107,7 +107,7 @@ struct stoa_pc {
 	bool closed_flag;
 
 	GSource *dtls_timer;
-	GSource *tick;
+	stoa_loop_ticker *tick;	/* on the loop's shared timer */
 	char *close_reason;
 	bool notify_close;
 	int64_t connected_us, ready_us;
