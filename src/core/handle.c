@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/session.h"
 #include "media/pc.h"
 
@@ -103,6 +104,11 @@ void stoa_handle_detach(stoa_handle *h, bool notify)
 		stoa_pc_close(pc, "Detach", false);
 		stoa_pc_unref(pc);
 	}
+	/* A media loop may be inside incoming_rtp for this handle right now
+	 * (it saw `stopped` clear a moment ago); the plugin must not free what
+	 * that call uses. Once every loop has moved on, no callback can start
+	 * (they all check `stopped`), so destroying is safe. */
+	stoa_loops_barrier();
 	h->plugin->destroy_session(&h->ps);
 	stoa_session_remove_handle(h->session, h);
 	STOA_LOG_S(STOA_LOG_INFO, h->session->id, h->id, "detached");

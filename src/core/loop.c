@@ -35,6 +35,7 @@ struct stoa_loop {
 	 * by the source's prepare/check, which only need a hint. */
 	GMutex qlock;
 	loop_job *head, *tail, *spare;
+	bool closed;	/* the thread has left: posts are refused (qlock) */
 	GSource *jobs;
 	/* Tickers: loop thread only. */
 	GPtrArray *tickers;
@@ -178,6 +179,21 @@ static gpointer loop_main(gpointer data)
 	if (g_get_monotonic_time() >= end)
 		STOA_LOG(STOA_LOG_WARN, "media loop %d: sources still ready after %d iterations at stop",
 			 l->index, n);
+	/* From now on nobody runs this loop's jobs: refuse new ones (their
+	 * posters hear it at once instead of waiting forever) and drop what
+	 * came in after the last iteration. */
+	g_mutex_lock(&l->qlock);
+	l->closed = true;
+	loop_job *late = l->head;
+	g_atomic_pointer_set(&l->head, NULL);
+	l->tail = NULL;
+	g_mutex_unlock(&l->qlock);
+	for (loop_job *j = late, *next; j != NULL; j = next) {
+		next = j->next;
+		if (j->destroy != NULL)
+			j->destroy(j->data);
+		g_free(j);
+	}
 	g_main_context_pop_thread_default(l->ctx);
 	stoa_metrics_loop_leave(l->index);
 	return NULL;
@@ -313,9 +329,15 @@ gboolean stoa_loop_is_current(stoa_loop *l)
 	return g_main_context_is_owner(l->ctx);
 }
 
-void stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify destroy)
+bool stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify destroy)
 {
 	g_mutex_lock(&l->qlock);
+	if (l->closed) {
+		g_mutex_unlock(&l->qlock);
+		if (destroy != NULL)
+			destroy(data);
+		return false;
+	}
 	loop_job *j = l->spare;
 	if (j != NULL)
 		l->spare = j->next;
@@ -336,6 +358,7 @@ void stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify 
 	 * to itself is awake already. */
 	if (was_empty && !g_main_context_is_owner(l->ctx))
 		g_main_context_wakeup(l->ctx);
+	return true;
 }
 
 typedef struct sync_call {
@@ -363,11 +386,28 @@ void stoa_loop_run_sync(stoa_loop *l, void (*fn)(gpointer data), gpointer data)
 	sync_call c = { .fn = fn, .data = data };
 	g_mutex_init(&c.lock);
 	g_cond_init(&c.cond);
-	stoa_loop_post(l, sync_cb, &c, NULL);
+	if (!stoa_loop_post(l, sync_cb, &c, NULL))
+		c.done = TRUE; /* the loop has stopped: nothing of it runs any more */
 	g_mutex_lock(&c.lock);
 	while (!c.done)
 		g_cond_wait(&c.cond, &c.lock);
 	g_mutex_unlock(&c.lock);
 	g_mutex_clear(&c.lock);
 	g_cond_clear(&c.cond);
+}
+
+static void barrier_noop(gpointer data)
+{
+	(void)data;
+}
+
+void stoa_loops_barrier(void)
+{
+	if (current_index >= 0)
+		return;
+	for (int i = 0; i < nloops; i++) {
+		stoa_loop *l = stoa_loops_get(i);
+		if (l != NULL)
+			stoa_loop_run_sync(l, barrier_noop, NULL);
+	}
 }

@@ -18,6 +18,7 @@
 #define STOA_CORE_LOOP_H
 
 #include <glib.h>
+#include <stdbool.h>
 
 typedef struct stoa_loop stoa_loop;
 
@@ -46,12 +47,20 @@ gboolean stoa_loop_is_current(stoa_loop *l);
 
 /* Runs fn(data) once on the loop's thread, in posting order (fn's return
  * value is ignored); destroy(data) runs after it, or alone if the loop
- * stops first. Any thread. */
-void stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
+ * stops first. Returns false (after destroy(data)) when the loop's thread
+ * has already left. Any thread. */
+bool stoa_loop_post(stoa_loop *l, GSourceFunc fn, gpointer data, GDestroyNotify destroy);
 
 /* Runs fn(data) on the loop's thread and waits for it to return. Never call
  * it from a loop thread. */
 void stoa_loop_run_sync(stoa_loop *l, void (*fn)(gpointer data), gpointer data);
+
+/* Returns once every loop has finished what it was running when this was
+ * called: a job runs on each loop and we wait for it. Lets a thread that
+ * has just flagged a handle as stopped know that no media callback still
+ * uses it. Not on a loop thread (returns at once there; loops never wait
+ * for each other). */
+void stoa_loops_barrier(void);
 
 /* Every STOA_LOOP_TICK_MS the loop calls each ticker's fn(data, now_us).
  * Add and remove on the loop's own thread only; removing inside a tick
