@@ -147,6 +147,7 @@ class HttpTransport {
     this.sessionId = null;
     this.closing = false;
     this.pollStopped = false;
+    this.pollAbort = null;
     this.poller = null;
   }
 
@@ -181,21 +182,27 @@ class HttpTransport {
     this.poller = this.poll();
   }
 
-  // The session is being destroyed: start no new long poll (the server
-  // would answer it with a 404); replies to requests still arrive.
-  stopPolling() { this.pollStopped = true; }
+  // The session is being destroyed: no more long polls. One that is on
+  // its way could reach the server after the destroy and get a 404 (which
+  // the browser reports on the console), so it is cancelled; replies to
+  // requests still arrive.
+  stopPolling() {
+    this.pollStopped = true;
+    if (this.pollAbort) this.pollAbort.abort();
+  }
 
   async poll() {
     let failures = 0;
     while (!this.closing && !this.pollStopped) {
       try {
-        const res = await fetch(`${this.url}/${this.sessionId}?maxev=10&rid=${Date.now()}`, { cache: 'no-store' });
+        this.pollAbort = new AbortController();
+        const res = await fetch(`${this.url}/${this.sessionId}?maxev=10&rid=${Date.now()}`, { cache: 'no-store', signal: this.pollAbort.signal });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const msgs = await res.json();
         failures = 0;
         for (const m of [].concat(msgs)) if (m.janus !== 'keepalive' && this.onmessage && !this.closing) this.onmessage(m);
       } catch (e) {
-        if (this.closing) return;
+        if (this.closing || this.pollStopped) return;
         if (++failures > POLL_FAILURES_ALLOWED) {
           if (this.onlost) this.onlost(`long poll failed: ${e.message}`);
           return;
