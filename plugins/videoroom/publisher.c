@@ -114,7 +114,21 @@ json_t *vr_publisher_json(vr_publisher *p)
 	if (p->vcodec != NULL)
 		json_object_set_new(o, "video_codec", json_string(p->vcodec));
 	json_object_set_new(o, "streams", streams_json(p, false));
+	if (p->room->s.audiolevel_event)
+		json_object_set_new(o, "talking", json_boolean(vr_publisher_talking(p)));
 	return o;
+}
+
+/* Whether any of the publisher's audio streams is talking (Janus puts this
+ * next to the streams, and in listparticipants). */
+bool vr_publisher_talking(vr_publisher *p)
+{
+	for (int i = 0; i < p->nstreams; i++) {
+		vr_pstream *s = p->streams[i];
+		if (s != NULL && s->type == VR_AUDIO && !s->disabled && s->talking)
+			return true;
+	}
+	return false;
 }
 
 json_t *vr_publishers_list(vr_room *room, vr_publisher *except)

@@ -464,6 +464,8 @@ json_t *vr_req_listparticipants(vr_req *r)
 				json_object_set_new(e, "display", json_string(p->display));
 			if (p->metadata != NULL)
 				json_object_set(e, "metadata", p->metadata);
+			if (room->s.audiolevel_event && p->active)
+				json_object_set_new(e, "talking", json_boolean(vr_publisher_talking(p)));
 			json_array_append_new(list, e);
 		}
 		/* "subscribers" (Stoa): subscriber handles in the room, what a

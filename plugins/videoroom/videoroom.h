@@ -272,6 +272,7 @@ json_t *vr_req_stats(vr_req *r);
 vr_publisher *vr_publisher_ref(vr_publisher *p);
 void vr_publisher_unref(vr_publisher *p);
 /* The <publisher> object of `publishers` lists. vr_lock held. */
+bool vr_publisher_talking(vr_publisher *p);
 json_t *vr_publisher_json(vr_publisher *p);
 json_t *vr_publishers_list(vr_room *room, vr_publisher *except);
 /* Async publisher requests: reply event (and *jsep), or NULL with error. */

@@ -292,7 +292,8 @@ async def test_forward():
             await pub.close()
 
 
-@tap.test("talking: a loud tone gives talking (to the room and the speaker), silence then stopped-talking")
+@tap.test("talking: a loud tone gives talking (to the room and the speaker, and in "
+          "listparticipants), silence then stopped-talking")
 async def test_talking():
     async with JanusClient("ws") as c:
         await c.create_session()
@@ -313,10 +314,17 @@ async def test_talking():
             check(isinstance(d.get("audio-level-dBov-avg"), (int, float)) and
                   d["audio-level-dBov-avg"] < 40, "the average level", d)
             await h.event(lambda d: d.get("videoroom") == "talking", 5, "talking to the speaker")
+            # Janus also says it next to the streams, and in listparticipants.
+            d = await observer.sync({"request": "listparticipants", "room": 503})
+            me = [p for p in d.get("participants", []) if p.get("id") == pid]
+            check(me and me[0].get("talking") is True, "listparticipants: talking", d)
             tone.loud = False
             ev = await observer.event(lambda d: d.get("videoroom") == "stopped-talking", 10,
                                       "stopped-talking")
             check(ev["plugindata"]["data"].get("id") == pid, "stopped-talking names the speaker")
+            d = await observer.sync({"request": "listparticipants", "room": 503})
+            me = [p for p in d.get("participants", []) if p.get("id") == pid]
+            check(me and me[0].get("talking") is False, "listparticipants: not talking", d)
         finally:
             await peer.close()
 
