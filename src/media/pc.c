@@ -163,6 +163,7 @@ void stoa_pc_unref(stoa_pc *pc)
 	g_free(pc->local_sdp);
 	g_free(pc->data_mid);
 	g_free(pc->close_reason);
+	g_free(pc->twcc);
 	g_mutex_clear(&pc->lock);
 	g_cond_clear(&pc->cond);
 	stoa_metrics_pc_state(stoa_pc_get_state(pc), -1);

@@ -35,7 +35,9 @@ typedef struct stoa_pc_rlayer {
 	char *rid;		/* the rid that names it (a=rid ... send), or NULL */
 	uint32_t ssrc, rtx_ssrc;	/* 0 until known */
 	stoa_rtp_recv_stats rstats;
-	stoa_nack_gen nackgen;
+	/* Made with the first packet (12 KB): a subscriber's send-only
+	 * streams never need one. */
+	stoa_nack_gen *nackgen;
 	int64_t last_in_us;
 	int64_t last_pli_us;
 	bool receiving;
@@ -98,7 +100,9 @@ struct stoa_pc {
 	char *data_mid;		/* the data channel m-line's mid, or NULL */
 	bool rid_lmh;		/* jsep rid_order "lmh": the offer lists rids lowest first */
 	bool offer_pending;	/* we sent an offer and wait for its answer */
-	stoa_twcc_recorder twcc;	/* transport-wide: one sequence across all streams */
+	/* transport-wide: one sequence across all streams; made with the
+	 * first packet carrying the extension (8 KB a subscriber never needs) */
+	stoa_twcc_recorder *twcc;
 
 	/* Guarded by `lock` (stoa_pc_answer waits on it from a plugin thread). */
 	GMutex lock;

@@ -238,8 +238,10 @@ static void stream_free(stoa_pc_stream *s)
 		return;
 	if (s->rtxbuf != NULL)
 		stoa_rtx_buffer_free(s->rtxbuf);
-	for (int i = 0; i < STOA_PC_MAX_LAYERS; i++)
+	for (int i = 0; i < STOA_PC_MAX_LAYERS; i++) {
 		g_free(s->rl[i].rid);
+		g_free(s->rl[i].nackgen);
+	}
 	g_free(s->mid);
 	g_free(s);
 }
@@ -392,7 +394,6 @@ static stoa_pc_stream *stream_from(const stoa_sdp_media *remote, const stoa_sdp_
 	s->ext_twcc = stoa_sdp_media_extmap_id(answer, STOA_SDP_EXT_TWCC);
 	for (int i = 0; i < s->nrl; i++) {
 		stoa_rtp_recv_stats_init(&s->rl[i].rstats, (uint32_t)s->clock);
-		stoa_nack_gen_init(&s->rl[i].nackgen, NULL);
 	}
 	stoa_rtp_send_stats_init(&s->sstats, (uint32_t)s->clock);
 	if (old != NULL) {

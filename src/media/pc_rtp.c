@@ -333,7 +333,7 @@ static void note_arrival(stoa_pc *pc, stoa_pc_stream *s, int layer, int64_t now)
 static void send_nacks(stoa_pc *pc, stoa_pc_stream *s, stoa_pc_rlayer *l, int64_t now)
 {
 	uint16_t seqs[MAX_NACKS_PER_TICK];
-	size_t n = stoa_nack_gen_poll(&l->nackgen, now, s->rtt_ms, seqs, G_N_ELEMENTS(seqs));
+	size_t n = stoa_nack_gen_poll(l->nackgen, now, s->rtt_ms, seqs, G_N_ELEMENTS(seqs));
 	if (n == 0)
 		return;
 	uint8_t fb[STOA_PC_MAX_PACKET / 2];
@@ -373,8 +373,12 @@ static void incoming_rtp(stoa_pc *pc, uint8_t *buf, size_t len)
 		stoa_rtp_recv_stats_update(&l->rstats, info.seq, info.ts, len, now);
 	}
 	if (s->nack) {
-		stoa_nack_gen_received(&l->nackgen, info.seq, rtx, now);
-		if (stoa_nack_gen_missing(&l->nackgen) > 0)
+		if (l->nackgen == NULL) {
+			l->nackgen = g_new(stoa_nack_gen, 1);
+			stoa_nack_gen_init(l->nackgen, NULL);
+		}
+		stoa_nack_gen_received(l->nackgen, info.seq, rtx, now);
+		if (stoa_nack_gen_missing(l->nackgen) > 0)
 			send_nacks(pc, s, l, now);
 	}
 	l->in_packets++;
@@ -386,8 +390,13 @@ static void incoming_rtp(stoa_pc *pc, uint8_t *buf, size_t len)
 	size_t twl;
 	uint16_t twseq;
 	if (s->ext_twcc > 0 && stoa_rtp_ext_find(buf, &info, (uint8_t)s->ext_twcc, &tw, &twl) == 0 &&
-	    stoa_rtp_ext_twcc_seq(tw, twl, &twseq) == 0)
-		stoa_twcc_record(&pc->twcc, twseq, now);
+	    stoa_rtp_ext_twcc_seq(tw, twl, &twseq) == 0) {
+		if (pc->twcc == NULL) {
+			pc->twcc = g_new(stoa_twcc_recorder, 1);
+			stoa_twcc_init(pc->twcc);
+		}
+		stoa_twcc_record(pc->twcc, twseq, now);
+	}
 	int level = -1, vad = -1;
 	const uint8_t *d;
 	size_t dl;
@@ -623,7 +632,7 @@ static void send_twcc(stoa_pc *pc)
 		return;
 	uint8_t fb[STOA_PC_MAX_PACKET - 100];
 	int n;
-	while ((n = stoa_twcc_build(&pc->twcc, about->local_ssrc, remote_ssrc(about), fb, sizeof(fb))) > 0)
+	while ((n = stoa_twcc_build(pc->twcc, about->local_ssrc, remote_ssrc(about), fb, sizeof(fb))) > 0)
 		send_feedback(pc, about, fb, (size_t)n);
 }
 
@@ -653,7 +662,7 @@ void stoa__pc_tick(stoa_pc *pc, int64_t now, bool report)
 {
 	if (stoa_pc_get_state(pc) != STOA_PC_READY)
 		return;
-	if (stoa_twcc_pending(&pc->twcc))
+	if (pc->twcc != NULL && stoa_twcc_pending(pc->twcc))
 		send_twcc(pc);
 	int no_media = stoa_config_get()->no_media_timer;
 	for (guint i = 0; i < pc->streams->len; i++) {
@@ -661,7 +670,7 @@ void stoa__pc_tick(stoa_pc *pc, int64_t now, bool report)
 		if (s == NULL)
 			continue;
 		for (int k = 0; s->nack && k < s->nrl; k++)
-			if (stoa_nack_gen_missing(&s->rl[k].nackgen) > 0)
+			if (s->rl[k].nackgen != NULL && stoa_nack_gen_missing(s->rl[k].nackgen) > 0)
 				send_nacks(pc, s, &s->rl[k], now);
 		if (!report)
 			continue;
