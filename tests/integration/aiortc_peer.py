@@ -177,7 +177,7 @@ class EchoPeer(_Peer):
     """aiortc sending audio, video and (optionally) a data channel, and
     counting what comes back."""
 
-    def __init__(self, data=True, rfc8832_ids=True, label="stoa-echo"):
+    def __init__(self, data=True, rfc8832_ids=True, label="stoa-echo", media=True):
         self.pc = RTCPeerConnection()
         self.net = NetFilter()
         self.counts = {"audio": 0, "video": 0}
@@ -185,8 +185,9 @@ class EchoPeer(_Peer):
         self.received = []
         self.tasks = []
         self.closed = False
-        self.pc.addTrack(AudioStreamTrack())
-        self.pc.addTrack(VideoStreamTrack())
+        if media:
+            self.pc.addTrack(AudioStreamTrack())
+            self.pc.addTrack(VideoStreamTrack())
         self.dc = None
         self.dc_open = asyncio.Event()
         if data:

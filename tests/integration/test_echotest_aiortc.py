@@ -313,6 +313,35 @@ async def test_data_aiortc_ids():
         await api_hangup(c, peer)
 
 
+@tap.test("a data-only call left idle for 25 s outlives consent_timeout = 15 s: our SCTP "
+          "heartbeats (every ~10 s) bring answers, which count as traffic", timeout=70)
+async def test_idle_data_only():
+    # Consent is judged on what the peer sends us, and libnice keeps STUN to
+    # itself; an idle data channel's only traffic is SCTP heartbeats, which
+    # at usrsctp's default 30 s would lose every such call.
+    srv = Server(config="nat: {\n\tconsent_timeout = 15\n}\n", args=["-E", PEER_IP])
+    await srv.start()
+    c = peer = None
+    try:
+        c = await JanusClient("ws").open()
+        await open_session(c)
+        peer = EchoPeer(media=False)
+        await negotiate(c, peer)
+        await c.event(is_janus("webrtcup"), 10, "webrtcup")
+        check(await echo_data(peer, "before the pause"), "no echo before the pause")
+        await asyncio.sleep(25)
+        lost = [line for line in srv.log_text().split("\n") if "consent lost" in line]
+        check(not lost, "the idle data-only call was hung up", *lost)
+        check(await echo_data(peer, "after the pause"), "no echo after 25 s idle")
+        await api_hangup(c, peer)
+    finally:
+        if peer is not None:
+            await peer.close()
+        if c is not None:
+            await c.close()
+        await srv.stop()
+
+
 @tap.test("peer closes its PeerConnection (DTLS close_notify): hangup \"DTLS alert\", "
           "done, server keeps running", timeout=30)
 async def test_peer_close():

@@ -65,6 +65,11 @@
 /* The first retransmission of an INIT or DATA: DTLS just finished a round
  * trip on this path, so RFC 4960's conservative 3 s is needlessly slow. */
 #define RTO_INITIAL_MS 1000
+/* Heartbeats every 10 s instead of usrsctp's 30 s: the peer's answer is
+ * the only traffic of an idle data-channel-only call, and the pc's consent
+ * timeout (default 30 s) counts only what reaches us besides STUN, which
+ * libnice keeps to itself. */
+#define HEARTBEAT_MS 10000
 
 /* Serialises all calls into usrsctp; `inside` marks its holder. */
 static GMutex usrsctp_mutex;
@@ -147,6 +152,7 @@ static void set_sysctls(void)
 	usrsctp_sysctl_set_sctp_sendspace(SOCKET_SPACE);
 	usrsctp_sysctl_set_sctp_recvspace(SOCKET_SPACE);
 	usrsctp_sysctl_set_sctp_rto_initial_default(RTO_INITIAL_MS);
+	usrsctp_sysctl_set_sctp_heartbeat_interval_default(HEARTBEAT_MS);
 }
 
 int stoa_sctp_init(GMainContext *timer_ctx)
