@@ -115,6 +115,32 @@ void load_peer_send_json(load_peer *p, json_t *req)
 	free(text);
 }
 
+bool load_peer_on_setup_reply(load_peer *p, const load_janus_msg *m, bool *attached)
+{
+	*attached = false;
+	if (strcmp(m->kind, "create") == 0) {
+		p->session_id = load_janus_id(m->data, "id");
+		if (p->session_id == 0) {
+			load_peer_fail(p, LOAD_FAIL_PROTOCOL, "create: no session id");
+			return true;
+		}
+		p->next_keepalive_us = g_get_monotonic_time() + LOAD_KEEPALIVE_US;
+		json_t *r = load_peer_request(p, "attach", "attach", false);
+		json_object_set_new(r, "plugin", json_string(LOAD_VIDEOROOM));
+		load_peer_send_json(p, r);
+		return true;
+	}
+	if (strcmp(m->kind, "attach") == 0) {
+		p->handle_id = load_janus_id(m->data, "id");
+		if (p->handle_id == 0)
+			load_peer_fail(p, LOAD_FAIL_PROTOCOL, "attach: no handle id");
+		else
+			*attached = true;
+		return true;
+	}
+	return false;
+}
+
 json_t *load_peer_request(load_peer *p, const char *verb, const char *kind, bool handle)
 {
 	return load_janus_request(verb, kind, ++p->next_tx, p->session_id,

@@ -103,6 +103,13 @@ void load_peer_send(load_peer *p, const char *verb, const char *kind, bool handl
 void load_peer_send_message(load_peer *p, const char *kind, json_t *body, const char *jsep_type,
 			    const char *sdp);
 
+/* Worker: the session and handle setup every role shares. For a `create`
+ * reply it keeps the session id and attaches to the VideoRoom; for an
+ * `attach` reply it keeps the handle id. Returns true when `m` was one of
+ * those, with *attached set once the handle is ready for the role's first
+ * request; a reply without an id fails the peer. */
+bool load_peer_on_setup_reply(load_peer *p, const load_janus_msg *m, bool *attached);
+
 void load_peer_fail(load_peer *p, load_fail why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void load_peer_finish(load_peer *p);

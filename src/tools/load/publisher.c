@@ -329,21 +329,9 @@ static void on_room_reply(load_publisher *p, const load_janus_msg *m)
 static void on_success(load_publisher *p, const load_janus_msg *m)
 {
 	load_peer *peer = &p->peer;
-	if (strcmp(m->kind, "create") == 0) {
-		peer->session_id = load_janus_id(m->data, "id");
-		if (peer->session_id == 0) {
-			load_peer_fail(peer, LOAD_FAIL_PROTOCOL, "create: no session id");
-			return;
-		}
-		peer->next_keepalive_us = g_get_monotonic_time() + LOAD_KEEPALIVE_US;
-		json_t *r = load_peer_request(peer, "attach", "attach", false);
-		json_object_set_new(r, "plugin", json_string(LOAD_VIDEOROOM));
-		load_peer_send_json(peer, r);
-	} else if (strcmp(m->kind, "attach") == 0) {
-		peer->handle_id = load_janus_id(m->data, "id");
-		if (peer->handle_id == 0)
-			load_peer_fail(peer, LOAD_FAIL_PROTOCOL, "attach: no handle id");
-		else
+	bool attached;
+	if (load_peer_on_setup_reply(peer, m, &attached)) {
+		if (attached)
 			send_create_room(p);
 	} else if (strcmp(m->kind, "room") == 0) {
 		on_room_reply(p, m);

@@ -232,21 +232,9 @@ static void send_join(load_viewer *v)
 static void on_success(load_viewer *v, const load_janus_msg *m)
 {
 	load_peer *p = &v->peer;
-	if (strcmp(m->kind, "create") == 0) {
-		p->session_id = load_janus_id(m->data, "id");
-		if (p->session_id == 0) {
-			load_peer_fail(p, LOAD_FAIL_PROTOCOL, "create: no session id");
-			return;
-		}
-		p->next_keepalive_us = g_get_monotonic_time() + LOAD_KEEPALIVE_US;
-		json_t *r = load_peer_request(p, "attach", "attach", false);
-		json_object_set_new(r, "plugin", json_string(LOAD_VIDEOROOM));
-		load_peer_send_json(p, r);
-	} else if (strcmp(m->kind, "attach") == 0) {
-		p->handle_id = load_janus_id(m->data, "id");
-		if (p->handle_id == 0)
-			load_peer_fail(p, LOAD_FAIL_PROTOCOL, "attach: no handle id");
-		else
+	bool attached;
+	if (load_peer_on_setup_reply(p, m, &attached)) {
+		if (attached)
 			send_join(v);
 	} else if (strcmp(m->kind, "destroy") == 0) {
 		load_peer_finish(p);
