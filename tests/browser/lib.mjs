@@ -101,6 +101,33 @@ export function withTimeout(p, ms, what) {
 
 export function errText(e) { return e && e.message ? e.message : String(e); }
 
+// The step runner the page tests share: step(name, fn, breaks) runs fn,
+// which returns nothing, { lines } or { fail: true, lines }, and reports
+// the TAP result with the time it took. A failed step that `breaks` makes
+// every later step report "not run" (`broken` says which one failed), so
+// one failure does not cascade into misleading ones.
+export function createSteps(report) {
+	const steps = {
+		broken: null,
+		async step(name, fn, breaks = true) {
+			if (steps.broken !== null) { report(name, false, [`not run: ${steps.broken}`]); return false; }
+			const ts = Date.now();
+			try {
+				const r = await fn();
+				const took = `(${((Date.now() - ts) / 1000).toFixed(1)} s)`;
+				if (r && r.fail) { report(name, false, [...(r.lines || []), took]); if (breaks) steps.broken = `"${name}" failed`; return false; }
+				report(name, true, [...((r && r.lines) || []), took]);
+				return true;
+			} catch (e) {
+				report(name, false, [errText(e)]);
+				if (breaks) steps.broken = `"${name}" failed`;
+				return false;
+			}
+		},
+	};
+	return steps;
+}
+
 export function portOpen(port) {
 	return new Promise((resolve) => {
 		const s = net.connect({ host: '127.0.0.1', port });

@@ -41,7 +41,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep, screenshotPath,
+	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep, screenshotPath, createSteps,
 } from './lib.mjs';
 
 const TOTAL_BUDGET_MS = 85000;
@@ -157,24 +157,10 @@ async function main() {
 	});
 
 	const P = {};          // A, B, C -> { page, context, errors, console }
-	let broken = null;
 	let n = 2;
 	const t0 = Date.now();
-	const step = async (name, fn, breaks = true) => {
-		if (broken !== null) { report(name, false, [`not run: ${broken}`]); return false; }
-		const ts = Date.now();
-		try {
-			const r = await fn();
-			const took = `(${((Date.now() - ts) / 1000).toFixed(1)} s)`;
-			if (r && r.fail) { report(name, false, [...(r.lines || []), took]); if (breaks) broken = `"${name}" failed`; return false; }
-			report(name, true, [...((r && r.lines) || []), took]);
-			return true;
-		} catch (e) {
-			report(name, false, [errText(e)]);
-			if (breaks) broken = `"${name}" failed`;
-			return false;
-		}
-	};
+	const steps = createSteps(report);
+	const step = (name, fn, breaks) => steps.step(name, fn, breaks);
 
 	// Page helpers: every call is bounded.
 	const evaluate = (who, fn, arg, ms = 10000) => withTimeout(P[who].page.evaluate(fn, arg), ms, `${who}: page.evaluate`);
@@ -496,7 +482,7 @@ async function main() {
 
 	// ---- end, reported whatever happened before
 	const tail = PLAN.length - 4;
-	while (tap.nextTest < tail) tap.emit(tap.nextTest++, false, [`not run: ${broken || 'aborted'}`]);
+	while (tap.nextTest < tail) tap.emit(tap.nextTest++, false, [`not run: ${steps.broken || 'aborted'}`]);
 	{
 		const lines = [];
 		for (const [who, p] of Object.entries(P)) lines.push(...p.errors.map((e) => `${who}: ${e}`));
