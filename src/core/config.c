@@ -75,6 +75,7 @@ static const stoa_conf_key schema[] = {
 	STOA_CONF_KEY_INT("media", "slowlink_threshold", C, slowlink_threshold, 0, 100000),
 	STOA_CONF_KEY_INT("media", "min_nack_queue", C, min_nack_queue, 0, 10000),
 	STOA_CONF_KEY_INT("media", "dtls_mtu", C, dtls_mtu, 200, 9000),
+	STOA_CONF_KEY_BOOL("media", "dtls_release", C, dtls_release),
 	STOA_CONF_KEY_BOOL("media", "ipv6", C, ipv6),
 	STOA_CONF_KEY_STR("certificates", "cert_pem", C, cert_pem),
 	STOA_CONF_KEY_STR("certificates", "cert_key", C, cert_key),
@@ -111,6 +112,7 @@ void stoa_config_init(stoa_config *c)
 	c->no_media_timer = 1;
 	c->min_nack_queue = 200;
 	c->dtls_mtu = 1200;
+	c->dtls_release = true;
 	c->consent_timeout = 30;
 	c->turn_port = 3478;
 	c->turn_rest_api_timeout = 10;

@@ -89,6 +89,7 @@ typedef struct stoa_config {
 	int slowlink_threshold;
 	int min_nack_queue;
 	int dtls_mtu;
+	bool dtls_release;	/* Stoa: free OpenSSL's state once the handshake is done */
 	bool ipv6;
 	/* certificates */
 	char *cert_pem;

@@ -317,7 +317,21 @@ static void on_dtls_state(void *ud, stoa_dtls_state st, const char *reason)
 
 static void on_dtls_app_data(void *ud, const uint8_t *buf, size_t len)
 {
+	stoa__pc_dtls_release(ud); /* the peer is past its handshake */
 	stoa__pc_data_incoming(ud, buf, len);
+}
+
+/* Called when the peer proves it finished the DTLS handshake (its first
+ * authenticated SRTP, SRTCP or DTLS application record): from then on no
+ * flight of ours needs retransmitting and OpenSSL's per-peer state (~50 KB)
+ * can go (dtls.h). Once per pc; media.dtls_release = false keeps it. */
+void stoa__pc_dtls_release(stoa_pc *pc)
+{
+	if (pc->dtls_release_tried || pc->dtls == NULL)
+		return;
+	pc->dtls_release_tried = true;
+	if (stoa_config_get()->dtls_release)
+		stoa_dtls_release(pc->dtls);
 }
 
 static const stoa_dtls_callbacks dtls_cbs = {
@@ -750,6 +764,8 @@ static json_t *dtls_info(stoa_pc *pc)
 	json_object_set_new(d, "valid", json_boolean(stoa_dtls_fingerprint_verified(pc->dtls)));
 	json_object_set_new(d, "srtp-profile", json_string(stoa_srtp_profile_name(stoa_dtls_srtp_profile(pc->dtls))));
 	json_object_set_new(d, "ready", json_boolean(pc->srtp != NULL));
+	/* Stoa: OpenSSL's state was freed after the handshake (dtls.h). */
+	json_object_set_new(d, "released", json_boolean(stoa_dtls_released(pc->dtls)));
 	json_object_set_new(d, "stats", json_pack("{s:{s:I,s:I},s:{s:I,s:I}}",
 		"in", "packets", (json_int_t)pc->dtls_in_packets, "bytes", (json_int_t)pc->dtls_in_bytes,
 		"out", "packets", (json_int_t)pc->dtls_out_packets, "bytes", (json_int_t)pc->dtls_out_bytes));

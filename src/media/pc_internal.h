@@ -91,6 +91,7 @@ struct stoa_pc {
 	stoa_sctp *sctp;	/* data channels, once DTLS is up */
 	GHashTable *channels;	/* SCTP stream id -> label/protocol */
 	stoa_dtls_role role;
+	bool dtls_release_tried; /* stoa__pc_dtls_release() ran */
 	bool remote_trickle_done;
 
 	stoa_sdp *remote;	/* the last remote description */
@@ -128,6 +129,7 @@ void stoa__pc_set_state(stoa_pc *pc, stoa_pc_state s);
 void stoa__pc_close_now(stoa_pc *pc, const char *reason, bool notify);
 int stoa__pc_send_raw(stoa_pc *pc, const uint8_t *buf, size_t len);
 stoa_dtls_cert *stoa__media_cert(void);
+void stoa__pc_dtls_release(stoa_pc *pc);
 
 /* pc.c: creates the ICE agent (controlling when we offered) and gathers. */
 int stoa__pc_ice_setup(stoa_pc *pc, bool controlling);

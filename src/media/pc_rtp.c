@@ -587,6 +587,8 @@ void stoa__pc_incoming_srtp(stoa_pc *pc, uint8_t *buf, size_t len, bool rtcp)
 					     rtcp ? "C" : "", rc);
 		return;
 	}
+	if (G_UNLIKELY(!pc->dtls_release_tried))
+		stoa__pc_dtls_release(pc);
 	if (rtcp)
 		incoming_rtcp(pc, buf, len);
 	else

@@ -244,12 +244,14 @@ def test_events():
     check(not bad, "missing media events", *bad)
 
 
-@tap.test("Admin API handle_info: dtls-state connected, srtp-profile %s, "
+@tap.test("Admin API handle_info: dtls-state connected, srtp-profile %s, OpenSSL's state "
+          "released (the data channel echoed through our record layer), "
           "audio and video stats in/out packets > 0, also as the plugin sees them" % AIORTC_PROFILE)
 def test_admin():
     info = need_main("info")
     dtls = info.get("webrtc", {}).get("dtls", {})
     check(dtls.get("dtls-state") == "connected", "dtls-state", dtls)
+    check(dtls.get("released") is True, "released", dtls)
     check(dtls.get("srtp-profile") == AIORTC_PROFILE, "srtp-profile", dtls)
     st = media_stats(info)
     for kind in ("audio", "video"):

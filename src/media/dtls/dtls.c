@@ -16,6 +16,10 @@
  * mismatch OpenSSL aborts the handshake with a bad_certificate alert before
  * any key is derived, and the endpoint fails with "DTLS fingerprint mismatch".
  *
+ * Once the peer has shown it finished the handshake, the owner may release
+ * the endpoint: the record keys go to record.c and the SSL is freed, which
+ * saves ~50 KB per peer (record.h says why it is safe and what is kept).
+ *
  * Retransmission (RFC 6347 §4.2.4) is OpenSSL's; we only choose the timer
  * values through DTLS_set_timer_cb() and let the owner drive the clock.
  *
@@ -38,6 +42,7 @@
 
 #include "media/dtls/dtls.h"
 #include "media/dtls/fingerprint.h"
+#include "media/dtls/record.h"
 
 #define STOA_LOG_MODULE "dtls"
 #include "core/log.h"
@@ -57,7 +62,10 @@
 
 /* Owned by the peer connection; used on its media loop thread only. */
 struct stoa_dtls {
-	SSL *ssl; /* owns the BIO */
+	SSL *ssl; /* owns the BIO; NULL once released */
+	stoa_dtls_record *record; /* after stoa_dtls_release() */
+	uint64_t next_write_seq;  /* OpenSSL's next epoch-1 sequence number */
+	size_t app_mtu;		  /* kept at release: DTLS_get_data_mtu() */
 	stoa_dtls_callbacks cbs;
 	void *ud;
 	stoa_dtls_role role;
@@ -82,9 +90,10 @@ struct stoa_dtls {
 
 	uint64_t session_id, handle_id; /* for log lines */
 
-	/* Deferred free: a callback may free the endpoint mid-call. */
+	/* Deferred free and release: a callback may ask for either mid-call. */
 	int depth;
 	bool free_pending;
+	bool release_pending;
 };
 
 /* ------------------------------------------------------------ datagram BIO */
@@ -98,11 +107,21 @@ static int bio_write(BIO *b, const char *buf, int len)
 	/* After a free was requested the owner's send target may be gone;
 	 * the datagram is dropped as if the network had lost it. */
 	if (!d->free_pending) {
+		d->next_write_seq = stoa_dtls_record_next_seq((const uint8_t *)buf, (size_t)len, 1,
+							      d->next_write_seq);
 		d->stats.out_packets++;
 		d->stats.out_bytes += (uint64_t)len;
 		d->cbs.send(d->ud, (const uint8_t *)buf, (size_t)len);
 	}
 	return len;
+}
+
+/* Sends a datagram we built ourselves, after the release. */
+static void bio_send_released(stoa_dtls *d, const uint8_t *buf, size_t len)
+{
+	d->stats.out_packets++;
+	d->stats.out_bytes += (uint64_t)len;
+	d->cbs.send(d->ud, buf, len);
 }
 
 static int bio_read(BIO *b, char *buf, int len)
@@ -181,6 +200,7 @@ static void enter(stoa_dtls *d)
 static void destroy(stoa_dtls *d)
 {
 	SSL_free(d->ssl);
+	stoa_dtls_record_free(d->record);
 	g_free(d->fp_alg_text);
 	g_free(d->fp_text);
 	g_free(d);
@@ -188,10 +208,18 @@ static void destroy(stoa_dtls *d)
 
 /* Ends a public call; frees the endpoint if a callback asked for it. The
  * caller must not touch `d` afterwards. */
+static int release_now(stoa_dtls *d);
+
 static void leave(stoa_dtls *d)
 {
-	if (--d->depth == 0 && d->free_pending)
+	if (--d->depth > 0)
+		return;
+	if (d->free_pending) {
 		destroy(d);
+	} else if (d->release_pending) {
+		d->release_pending = false;
+		release_now(d);
+	}
 }
 
 static void set_state(stoa_dtls *d, stoa_dtls_state state, const char *reason)
@@ -382,6 +410,82 @@ static bool is_dtls(const uint8_t *buf, size_t len)
 	return buf != NULL && len >= 13 && buf[0] >= 20 && buf[0] <= 63;
 }
 
+/* ------------------------------------------------------------ released */
+
+/* Our close_notify (RFC 5246 §7.2.1), through the record layer. */
+static void send_close_notify_released(stoa_dtls *d)
+{
+	static const uint8_t close_notify[2] = { 1, 0 }; /* warning, close_notify */
+	uint8_t rec[STOA_DTLS_RECORD_OVERHEAD + sizeof(close_notify)];
+	int n = stoa_dtls_record_seal(d->record, STOA_DTLS_CT_ALERT, close_notify,
+				      sizeof(close_notify), rec, sizeof(rec));
+	if (n > 0)
+		bio_send_released(d, rec, (size_t)n);
+}
+
+static void alert_released(stoa_dtls *d, const uint8_t *alert, size_t len)
+{
+	if (len < 2)
+		return;
+	if (alert[1] == 0) { /* close_notify */
+		DLOG(d, STOA_LOG_VERB, "the peer closed the DTLS association");
+		set_state(d, STOA_DTLS_STATE_CLOSED, REASON_ALERT);
+	} else if (alert[0] == 2) { /* fatal */
+		DLOG(d, STOA_LOG_WARN, "DTLS read failed: fatal alert %u from the peer: %s",
+		     alert[1], REASON_ERROR);
+		fail(d, REASON_ERROR);
+	}
+}
+
+/* Every record of one datagram after the release. Records that fail the
+ * checks (another epoch, forged, replayed) are dropped and counted. */
+static void incoming_released(stoa_dtls *d, const uint8_t *in, size_t len)
+{
+	uint8_t buf[MAX_RECORD + STOA_DTLS_RECORD_OVERHEAD];
+	len = MIN(len, sizeof(buf)); /* the record check drops a cut record */
+	memcpy(buf, in, len);	     /* records are opened in place */
+	uint8_t *p = buf;
+	while (len > 0 && d->state == STOA_DTLS_STATE_CONNECTED && !d->free_pending) {
+		uint8_t type, *plain;
+		size_t plain_len, used = stoa_dtls_record_open(d->record, p, len, &type, &plain,
+							       &plain_len);
+		if (used == 0)
+			break;
+		p += used;
+		len -= used;
+		if (plain == NULL) {
+			d->stats.dropped_records++;
+			STOA_LOG_RATELIMITED(STOA_LOG_VERB, 10,
+					     "DTLS record dropped (type %u): not epoch 1, forged or replayed",
+					     type);
+		} else if (type == STOA_DTLS_CT_APPLICATION_DATA && plain_len > 0) {
+			if (d->cbs.app_data != NULL)
+				d->cbs.app_data(d->ud, plain, plain_len);
+		} else if (type == STOA_DTLS_CT_ALERT) {
+			alert_released(d, plain, plain_len);
+		}
+	}
+}
+
+/* Replaces OpenSSL with the record layer; not from inside a call. */
+static int release_now(stoa_dtls *d)
+{
+	if (d->state != STOA_DTLS_STATE_CONNECTED || d->ssl == NULL)
+		return d->record != NULL ? 0 : -1;
+	stoa_dtls_record *r = stoa_dtls_record_new(d->ssl, d->role == STOA_DTLS_ROLE_PASSIVE,
+						   d->next_write_seq);
+	if (r == NULL) {
+		DLOG(d, STOA_LOG_VERB, "DTLS state kept: %s is not an AEAD suite",
+		     SSL_get_cipher_name(d->ssl));
+		return -1;
+	}
+	d->app_mtu = DTLS_get_data_mtu(d->ssl);
+	SSL_free(d->ssl);
+	d->ssl = NULL;
+	d->record = r;
+	return 0;
+}
+
 /* ------------------------------------------------------------ public */
 
 stoa_dtls *stoa_dtls_new(const stoa_dtls_cert *cert, stoa_dtls_role role,
@@ -481,6 +585,11 @@ void stoa_dtls_incoming(stoa_dtls *d, const uint8_t *buf, size_t len)
 	    !d->free_pending) {
 		d->stats.in_packets++;
 		d->stats.in_bytes += len;
+		if (d->record != NULL) {
+			incoming_released(d, buf, len);
+			leave(d);
+			return;
+		}
 		d->in_buf = buf;
 		d->in_len = len;
 		if (d->state == STOA_DTLS_STATE_CONNECTING)
@@ -496,7 +605,8 @@ void stoa_dtls_incoming(stoa_dtls *d, const uint8_t *buf, size_t len)
 int64_t stoa_dtls_timeout_us(const stoa_dtls *d)
 {
 	struct timeval tv;
-	if (d->state != STOA_DTLS_STATE_CONNECTING && d->state != STOA_DTLS_STATE_CONNECTED)
+	if ((d->state != STOA_DTLS_STATE_CONNECTING && d->state != STOA_DTLS_STATE_CONNECTED) ||
+	    d->ssl == NULL)
 		return -1;
 	if (DTLSv1_get_timeout(d->ssl, &tv) != 1)
 		return -1;
@@ -505,7 +615,8 @@ int64_t stoa_dtls_timeout_us(const stoa_dtls *d)
 
 int stoa_dtls_handle_timeout(stoa_dtls *d)
 {
-	if (d->state != STOA_DTLS_STATE_CONNECTING && d->state != STOA_DTLS_STATE_CONNECTED)
+	if ((d->state != STOA_DTLS_STATE_CONNECTING && d->state != STOA_DTLS_STATE_CONNECTED) ||
+	    d->ssl == NULL)
 		return 0;
 	enter(d);
 	ERR_clear_error();
@@ -524,6 +635,17 @@ int stoa_dtls_send_app(stoa_dtls *d, const uint8_t *buf, size_t len)
 {
 	if (d->state != STOA_DTLS_STATE_CONNECTED || len == 0 || len > MAX_RECORD)
 		return -1;
+	if (d->record != NULL) {
+		uint8_t rec[MAX_RECORD + STOA_DTLS_RECORD_OVERHEAD];
+		int n = stoa_dtls_record_seal(d->record, STOA_DTLS_CT_APPLICATION_DATA, buf, len, rec,
+					      sizeof(rec));
+		if (n < 0)
+			return -1;
+		enter(d);
+		bio_send_released(d, rec, (size_t)n);
+		leave(d);
+		return 0;
+	}
 	enter(d);
 	ERR_clear_error();
 	int n = SSL_write(d->ssl, buf, (int)len);
@@ -543,7 +665,9 @@ void stoa_dtls_close(stoa_dtls *d)
 	if (d->state == STOA_DTLS_STATE_CLOSED || d->state == STOA_DTLS_STATE_FAILED)
 		return;
 	enter(d);
-	if (d->state == STOA_DTLS_STATE_CONNECTED) {
+	if (d->state == STOA_DTLS_STATE_CONNECTED && d->record != NULL) {
+		send_close_notify_released(d);
+	} else if (d->state == STOA_DTLS_STATE_CONNECTED) {
 		ERR_clear_error();
 		SSL_shutdown(d->ssl); /* sends close_notify; we do not wait for the peer's */
 		ERR_clear_error();
@@ -568,7 +692,7 @@ int stoa_dtls_srtp_keys(const stoa_dtls *d, stoa_srtp_keys *out)
 {
 	size_t kl, sl;
 	uint8_t km[2 * STOA_SRTP_MAX_MASTER_LEN];
-	if (d->state != STOA_DTLS_STATE_CONNECTED ||
+	if (d->state != STOA_DTLS_STATE_CONNECTED || d->ssl == NULL ||
 	    stoa_srtp_profile_lengths(d->profile, &kl, &sl) < 0)
 		return -1;
 	ERR_clear_error();
@@ -590,6 +714,20 @@ int stoa_dtls_srtp_keys(const stoa_dtls *d, stoa_srtp_keys *out)
 	memcpy(out->remote + kl, client ? server_salt : client_salt, sl);
 	OPENSSL_cleanse(km, sizeof(km));
 	return 0;
+}
+
+int stoa_dtls_release(stoa_dtls *d)
+{
+	if (d->depth > 0) {
+		d->release_pending = true;
+		return d->state == STOA_DTLS_STATE_CONNECTED ? 0 : -1;
+	}
+	return release_now(d);
+}
+
+bool stoa_dtls_released(const stoa_dtls *d)
+{
+	return d->record != NULL;
 }
 
 stoa_dtls_state stoa_dtls_get_state(const stoa_dtls *d)
@@ -621,7 +759,7 @@ size_t stoa_dtls_app_mtu(const stoa_dtls *d)
 {
 	if (d->state != STOA_DTLS_STATE_CONNECTED)
 		return 0;
-	return DTLS_get_data_mtu(d->ssl);
+	return d->ssl != NULL ? DTLS_get_data_mtu(d->ssl) : d->app_mtu;
 }
 
 unsigned stoa_dtls_retransmissions(const stoa_dtls *d)

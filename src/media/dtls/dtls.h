@@ -78,6 +78,7 @@ typedef struct stoa_dtls_callbacks {
 typedef struct stoa_dtls_stats {
 	uint64_t in_packets, in_bytes;
 	uint64_t out_packets, out_bytes;
+	uint64_t dropped_records; /* after the release: wrong epoch, forged, replayed */
 } stoa_dtls_stats;
 
 typedef struct stoa_dtls stoa_dtls;
@@ -131,6 +132,21 @@ int stoa_dtls_handle_timeout(stoa_dtls *d);
 /* Encrypts and sends one application-data record (CONNECTED only). The
  * caller keeps records under the MTU minus DTLS overhead. Returns 0 or -1. */
 int stoa_dtls_send_app(stoa_dtls *d, const uint8_t *buf, size_t len);
+
+/*
+ * Hands a CONNECTED association to our own record layer (record.h) and
+ * frees OpenSSL's state, ~50 KB per peer. Alerts, application data and
+ * close_notify work as before, the same on the wire. Call it once the peer
+ * has proven it finished the handshake (an authenticated SRTP or SRTCP
+ * packet from it): until then it may need a flight of ours again, which
+ * only OpenSSL can retransmit. Application data from it proves the same.
+ * Returns 0 when released (or already),
+ * -1 when the state stays: not CONNECTED, or a suite that is not AEAD.
+ * From inside a callback the release happens when the call returns.
+ */
+int stoa_dtls_release(stoa_dtls *d);
+/* True once stoa_dtls_release() took effect. */
+bool stoa_dtls_released(const stoa_dtls *d);
 
 /* Ends the association: sends close_notify if CONNECTED, moves to CLOSED
  * without calling the state callback. Idempotent; FAILED stays FAILED. */
