@@ -86,6 +86,17 @@ async def test_fragmented():
         check(r.get("janus") == "pong" and r.get("transaction") == "frag-1", "pong", r)
 
 
+@tap.test("one frame larger than the server's 1 KiB read buffer is read whole, and a "
+          "reply as large comes back whole")
+async def test_larger_than_rx_buffer():
+    async with WsClient() as ws:
+        tid = "big-" + "".join(chr(97 + i % 26) for i in range(MAX_REQUEST - 300))
+        await ws.send('{"janus":"ping","transaction":"%s"}' % tid)
+        r = await ws.recv()
+        check(r.get("janus") == "pong" and r.get("transaction") == tid, "pong with the "
+              "%d-octet transaction" % len(tid), {k: str(v)[:40] for k, v in r.items()})
+
+
 @tap.test("a malformed frame gets 454 and the connection stays usable")
 async def test_malformed():
     async with WsClient() as ws:

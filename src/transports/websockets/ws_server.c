@@ -140,15 +140,22 @@ static int gate_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 static int janus_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len);
 
-/* The gatekeeper comes first: lws falls back to protocols[0]. */
+/* The gatekeeper comes first: lws falls back to protocols[0].
+ * Each connection keeps an rx buffer of rx_buffer_size for its whole life
+ * (lws's default is 4 KiB). Most Janus messages are keepalives and
+ * trickles of a few hundred octets, and larger ones arrive in pieces that
+ * on_receive() reassembles, so 1 KiB saves 3 KiB per viewer. Sends are
+ * not cut to it: tx_packet_size is its own. */
+#define WS_RX_BUFFER 1024
+#define WS_TX_PACKET 65536
 static const struct lws_protocols janus_protocols[] = {
-	{ "stoa-gate", gate_cb, 0, 0, 0, NULL, 0 },
-	{ STOA_WS_PROTOCOL, janus_cb, sizeof(ws_pss), 0, 0, NULL, 0 },
+	{ "stoa-gate", gate_cb, 0, WS_RX_BUFFER, 0, NULL, WS_TX_PACKET },
+	{ STOA_WS_PROTOCOL, janus_cb, sizeof(ws_pss), WS_RX_BUFFER, 0, NULL, WS_TX_PACKET },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 static const struct lws_protocols admin_protocols[] = {
-	{ "stoa-gate", gate_cb, 0, 0, 0, NULL, 0 },
-	{ STOA_WS_ADMIN_PROTOCOL, janus_cb, sizeof(ws_pss), 0, 0, NULL, 0 },
+	{ "stoa-gate", gate_cb, 0, WS_RX_BUFFER, 0, NULL, WS_TX_PACKET },
+	{ STOA_WS_ADMIN_PROTOCOL, janus_cb, sizeof(ws_pss), WS_RX_BUFFER, 0, NULL, WS_TX_PACKET },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
