@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "media/srtp/srtp.h"
+#include "media/srtp/srtp_nss.h"
 
 #define STOA_LOG_MODULE "srtp"
 #include "core/log.h"
@@ -35,38 +36,29 @@ struct stoa_srtp {
 
 static bool srtp_ready; /* main thread only */
 
-/* An idle session held from init to cleanup. Debian's libsrtp2 uses NSS,
- * and each cipher it allocates opens an NSS context; when the last one is
- * closed NSS shuts down, and the next session pays for starting it again
- * (about 0.35 ms per session pair on our machines instead of 0.03 ms).
- * Holding one context open keeps session setup cheap at any load. With an
- * OpenSSL-backed libsrtp this is merely one idle session. */
-static srtp_t warm_session;
-
-static void warm_up(void)
-{
-	srtp_policy_t p;
-	unsigned char key[SRTP_AES_ICM_128_KEY_LEN_WSALT] = { 0 };
-	memset(&p, 0, sizeof(p));
-	srtp_crypto_policy_set_rtp_default(&p.rtp);
-	srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-	p.ssrc.type = ssrc_any_inbound;
-	p.key = key;
-	if (srtp_create(&warm_session, &p) != srtp_err_status_ok)
-		warm_session = NULL; /* only slower, not wrong */
-}
+/* Our NSS context, from init to cleanup, when libsrtp2 is built on NSS:
+ * it sizes NSS's session tables for speed and keeps NSS up between
+ * sessions (srtp_nss.h). */
+static void *nss_context;
 
 int stoa_srtp_init(void)
 {
 	if (srtp_ready)
 		return 0;
+	nss_context = stoa_srtp_nss_open();
+#ifdef STOA_SRTP_NSS
+	if (nss_context == NULL)
+		STOA_LOG(STOA_LOG_WARN, "NSS did not start with its tables sized for speed: "
+					"SRTP will cost more per packet as peers are added");
+#endif
 	srtp_err_status_t st = srtp_init();
 	if (st != srtp_err_status_ok) {
 		STOA_LOG(STOA_LOG_FATAL, "libsrtp initialisation failed (error %d)", (int)st);
+		stoa_srtp_nss_close(nss_context);
+		nss_context = NULL;
 		return -1;
 	}
 	srtp_ready = true;
-	warm_up();
 	STOA_LOG(STOA_LOG_VERB, "%s initialised", srtp_get_version_string());
 	return 0;
 }
@@ -75,10 +67,9 @@ void stoa_srtp_cleanup(void)
 {
 	if (!srtp_ready)
 		return;
-	if (warm_session != NULL)
-		srtp_dealloc(warm_session);
-	warm_session = NULL;
 	srtp_shutdown();
+	stoa_srtp_nss_close(nss_context);
+	nss_context = NULL;
 	srtp_ready = false;
 }
 

@@ -7,17 +7,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../media/srtp/srtp_nss.h" /* header-only: how NSS is started */
+
 /* Reordering on a loaded box can exceed libsrtp's default 128 packets. */
 #define REPLAY_WINDOW 1024
 
+/* NSS sized for many sessions, as in the server (srtp_nss.h): the tool
+ * holds thousands of viewers' keys. */
+static void *nss_context;
+
 int load_srtp_global_init(void)
 {
+	nss_context = stoa_srtp_nss_open();
 	return srtp_init() == srtp_err_status_ok ? 0 : -1;
 }
 
 void load_srtp_global_free(void)
 {
 	srtp_shutdown();
+	stoa_srtp_nss_close(nss_context);
+	nss_context = NULL;
 }
 
 static void set_policy(srtp_policy_t *p, const load_srtp_keys *k, const uint8_t *key,
