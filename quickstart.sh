@@ -17,7 +17,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
-  libglib2.0-dev libnice-dev libsrtp2-dev libssl-dev libusrsctp-dev
+  libglib2.0-dev libnice-dev libsrtp2-dev libnss3-dev libssl-dev libusrsctp-dev
   libmicrohttpd-dev libwebsockets-dev libjansson-dev libconfig-dev"
 TEST_PKGS="iproute2 util-linux curl python3 python3-websockets python3-aiohttp python3-aiortc
   python3-yaml python3-jsonschema
