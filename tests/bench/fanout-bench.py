@@ -18,10 +18,12 @@ It prints, per N and server: server CPU us per forwarded packet (from
 /proc, over the steady window, as stoa-load reports it) and its ratio to the
 floor of the negotiated profile, RSS growth per viewer, loss, p50/p99 time
 from `start` to first packet, and how many viewers received. Ratios are the
-headline: these machines are shared and absolute times drift.
+headline: these machines are shared and absolute times drift, so --repeat K
+runs every (N, server) K times, interleaved, and shows the median run with
+the range of CPU per packet over the K runs.
 
   tests/bench/fanout-bench.py --build BUILD_DIR [--viewers 10,100,300,1000]
-      [--duration 20] [--ramp 50] [--json results.jsonl] [--no-janus]
+      [--duration 20] [--ramp 50] [--repeat 3] [--json results.jsonl] [--no-janus]
 
 It never sends traffic off the machine: everything runs in the namespace.
 Results and method: docs/performance.md.
@@ -29,10 +31,12 @@ Results and method: docs/performance.md.
 
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +45,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ICE_IP = "127.0.0.2"
 WS_PORT = 8188
+SETTLE_S = 5  # after the last join, before the steady window can start
 JANUS_PLUGINS = "/usr/lib/x86_64-linux-gnu/janus/plugins"
 JANUS_TRANSPORTS = "/usr/lib/x86_64-linux-gnu/janus/transports"
 
@@ -133,10 +138,12 @@ def run_one(name, cmd, load, media, n, args, tmp):
             return {"server": name, "viewers": n, "error": "server did not start (%s)" % logf.name}
         time.sleep(0.5)
         out = os.path.join(tmp, "%s-%d.jsonl" % (name, n))
+        # stoa-load's --duration counts the ramp too; ours is the steady part.
+        total = args.duration + math.ceil(n / max(args.ramp, 1)) + SETTLE_S
         lcmd = [load, "--server", "ws://127.0.0.1:%d" % WS_PORT, "--viewers", str(n),
-                "--duration", str(args.duration), "--ramp", str(args.ramp), "--video", media,
+                "--duration", str(total), "--ramp", str(args.ramp), "--video", media,
                 "--server-pid", str(proc.pid), "--ice-ip", ICE_IP, "--json", out, "--quiet"]
-        timeout = args.duration + n / max(args.ramp, 1) + 120
+        timeout = total + 120
         res = subprocess.run(lcmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
                              text=True)
         summary = None
@@ -173,13 +180,28 @@ def floor(build, spread=1):
     return {o["profile"]: o["us_per_packet"] for o in map(json.loads, out.splitlines())}
 
 
+def median_row(runs):
+    """The run with the median CPU per packet (runs without one rank last),
+    with the range over all runs in "us_range"."""
+    def key(r):
+        us = r.get("server_cpu_us_per_packet")
+        return (us is None, us or 0.0)
+    runs = sorted(runs, key=key)
+    row = dict(runs[(len(runs) - 1) // 2])
+    uss = [r["server_cpu_us_per_packet"] for r in runs
+           if r.get("server_cpu_us_per_packet") is not None]
+    row["us_range"] = (min(uss), max(uss)) if len(uss) > 1 else None
+    return row
+
+
 def fmt(v, spec="%.1f"):
     return "-" if v is None else spec % v
 
 
 def table(rows, floors, spread_floors):
-    head = "%6s  %-14s  %-24s  %8s  %7s  %9s  %6s  %11s  %9s" % (
-        "N", "server", "profile", "us/pkt", "x floor", "KB/viewer", "loss%", "join p50/99", "receiving")
+    head = "%6s  %-14s  %-24s  %8s  %11s  %7s  %9s  %6s  %11s  %9s" % (
+        "N", "server", "profile", "us/pkt", "runs range", "x floor", "KB/viewer", "loss%",
+        "join p50/99", "receiving")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -190,8 +212,10 @@ def table(rows, floors, spread_floors):
         us = r.get("server_cpu_us_per_packet")
         fl = floors.get(prof)
         j = r.get("join_ms") or {}
-        print("%6d  %-14s  %-24s  %8s  %7s  %9s  %6s  %11s  %9s" % (
+        rng = r.get("us_range")
+        print("%6d  %-14s  %-24s  %8s  %11s  %7s  %9s  %6s  %11s  %9s" % (
             r["viewers"], r["server"], prof, fmt(us, "%.2f"),
+            "%.2f-%.2f" % rng if rng else "-",
             fmt(us / fl if us is not None and fl else None, "%.2f"),
             fmt(r.get("rss_growth_kb_per_viewer")), fmt(r.get("loss_pct"), "%.2f"),
             "%s/%s" % (fmt(j.get("p50"), "%.0f"), fmt(j.get("p99"), "%.0f")),
@@ -206,7 +230,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", required=True, help="the build directory (with src/stoa and stoa-load)")
     ap.add_argument("--viewers", default="10,100,300,1000")
-    ap.add_argument("--duration", type=int, default=20, help="seconds of steady load per run")
+    ap.add_argument("--duration", type=int, default=20,
+                    help="seconds of steady load per run, after the last join")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per N and server, interleaved; the table shows the median")
     ap.add_argument("--ramp", type=int, default=50, help="viewer joins per second")
     ap.add_argument("--json", help="append every summary (JSON lines) here")
     ap.add_argument("--no-janus", action="store_true", help="Stoa only")
@@ -232,8 +259,11 @@ def main():
     media = os.path.join(tmp, "video.ivf")
     subprocess.run(["/usr/bin/python3", os.path.join(HERE, "make-media.py"), "--video", media],
                    check=True, stdout=subprocess.DEVNULL)
-    floors = floor(build)
-    spread_floors = floor(build, 300)
+    # The floor is measured --repeat times too (at least 3), median kept.
+    fl_runs = [floor(build) for _ in range(max(3, args.repeat))]
+    floors = {p: statistics.median(f[p] for f in fl_runs) for p in fl_runs[0]}
+    sp_runs = [floor(build, 300) for _ in range(max(3, args.repeat))]
+    spread_floors = {p: statistics.median(f[p] for f in sp_runs) for p in sp_runs[0]}
     servers = [stoa_server(build, tmp)]
     if not args.no_janus:
         servers.append(janus_server(tmp, 2))
@@ -241,15 +271,22 @@ def main():
             servers.append(janus_server(tmp, 0))
     rows = []
     for n in [int(x) for x in args.viewers.split(",")]:
-        for name, cmd in servers:
-            log("N=%d %s ..." % (n, name))
-            r = run_one(name, cmd, load, media, n, args, tmp)
-            r["floor_us"] = floors
-            r["floor_us_300"] = spread_floors
-            rows.append(r)
-            if args.json:
-                with open(args.json, "a") as f:
-                    f.write(json.dumps(r) + "\n")
+        runs = {name: [] for name, _ in servers}
+        # Interleaved, so a noisy minute hits every server alike.
+        for i in range(args.repeat):
+            for name, cmd in servers:
+                log("N=%d %s (run %d of %d) ..." % (n, name, i + 1, args.repeat))
+                r = run_one(name, cmd, load, media, n, args, tmp)
+                r["floor_us"] = floors
+                r["floor_us_300"] = spread_floors
+                r["run"] = i + 1
+                runs[name].append(r)
+                if args.json:
+                    with open(args.json, "a") as f:
+                        f.write(json.dumps(r) + "\n")
+        for name, _ in servers:
+            ok = [r for r in runs[name] if "error" not in r]
+            rows.append(median_row(ok) if ok else runs[name][0])
     table(rows, floors, spread_floors)
     log("logs and raw results: %s" % tmp)
 
