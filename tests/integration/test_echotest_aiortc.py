@@ -315,8 +315,34 @@ async def test_data_aiortc_ids():
         await api_hangup(c, peer)
 
 
+@tap.test("media.dtls_release = false keeps OpenSSL's DTLS state: handle_info says "
+          "released false, and the data channel echoes through OpenSSL")
+async def test_dtls_release_off():
+    srv = Server(config="media: {\n\tdtls_release = false\n}\n", args=["-E", PEER_IP])
+    await srv.start()
+    c = peer = None
+    try:
+        c = await JanusClient("ws").open()
+        await open_session(c)
+        peer = EchoPeer(media=False)
+        await negotiate(c, peer)
+        await c.event(is_janus("webrtcup"), 10, "webrtcup")
+        check(await echo_data(peer, "kept"), "no echo")
+        dtls = (await handle_info(c)).get("webrtc", {}).get("dtls", {})
+        check(dtls.get("dtls-state") == "connected" and dtls.get("released") is False,
+              "dtls", dtls)
+        await api_hangup(c, peer)
+    finally:
+        if peer is not None:
+            await peer.close()
+        if c is not None:
+            await c.close()
+        await srv.stop()
+
+
 @tap.test("a data-only call left idle for 25 s outlives consent_timeout = 15 s: our SCTP "
-          "heartbeats (every ~10 s) bring answers, which count as traffic", timeout=70)
+          "heartbeats (every ~10 s) bring answers, which count as traffic; its DTLS state "
+          "was released after the first data record", timeout=70)
 async def test_idle_data_only():
     # Consent is judged on what the peer sends us, and libnice keeps STUN to
     # itself; an idle data channel's only traffic is SCTP heartbeats, which
@@ -331,6 +357,10 @@ async def test_idle_data_only():
         await negotiate(c, peer)
         await c.event(is_janus("webrtcup"), 10, "webrtcup")
         check(await echo_data(peer, "before the pause"), "no echo before the pause")
+        # No SRTP here: the peer's first data record released OpenSSL's state,
+        # so the heartbeats and the echo after the pause use our record layer.
+        dtls = (await handle_info(c)).get("webrtc", {}).get("dtls", {})
+        check(dtls.get("released") is True, "released", dtls)
         await asyncio.sleep(25)
         lost = [line for line in srv.log_text().split("\n") if "consent lost" in line]
         check(not lost, "the idle data-only call was hung up", *lost)
