@@ -115,14 +115,39 @@ static EVP_CIPHER_CTX *keyed(const EVP_CIPHER *cipher, const uint8_t *key, bool 
 	return ctx;
 }
 
+stoa_dtls_record *stoa_dtls_record_new_keys(int suite, const uint8_t *write_key,
+					    const uint8_t *write_iv, const uint8_t *read_key,
+					    const uint8_t *read_iv, uint64_t next_write_seq)
+{
+	size_t iv_len, explicit_len;
+	const EVP_CIPHER *cipher = aead_cipher(suite, &iv_len, &explicit_len);
+	if (cipher == NULL)
+		return NULL;
+	stoa_dtls_record *r = g_new0(stoa_dtls_record, 1);
+	r->iv_len = iv_len;
+	r->explicit_len = explicit_len;
+	memcpy(r->write_iv, write_iv, iv_len);
+	memcpy(r->read_iv, read_iv, iv_len);
+	r->seal = keyed(cipher, write_key, true);
+	r->open = keyed(cipher, read_key, false);
+	/* Without renegotiation (which we refuse) the handshake ends in epoch 1. */
+	r->epoch = 1;
+	r->write_seq = next_write_seq;
+	if (r->seal == NULL || r->open == NULL) {
+		stoa_dtls_record_free(r);
+		return NULL;
+	}
+	return r;
+}
+
 stoa_dtls_record *stoa_dtls_record_new(SSL *ssl, bool server, uint64_t next_write_seq)
 {
 	const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
 	if (suite == NULL || !SSL_is_init_finished(ssl))
 		return NULL;
+	int nid = SSL_CIPHER_get_cipher_nid(suite);
 	size_t iv_len, explicit_len;
-	const EVP_CIPHER *cipher = aead_cipher(SSL_CIPHER_get_cipher_nid(suite), &iv_len,
-					       &explicit_len);
+	const EVP_CIPHER *cipher = aead_cipher(nid, &iv_len, &explicit_len);
 	const EVP_MD *md = SSL_CIPHER_get_handshake_digest(suite);
 	if (cipher == NULL || md == NULL)
 		return NULL;
@@ -132,22 +157,11 @@ stoa_dtls_record *stoa_dtls_record_new(SSL *ssl, bool server, uint64_t next_writ
 		return NULL;
 	const uint8_t *client_key = kb, *server_key = kb + key_len;
 	const uint8_t *client_iv = kb + 2 * key_len, *server_iv = client_iv + iv_len;
-
-	stoa_dtls_record *r = g_new0(stoa_dtls_record, 1);
-	r->iv_len = iv_len;
-	r->explicit_len = explicit_len;
-	memcpy(r->write_iv, server ? server_iv : client_iv, iv_len);
-	memcpy(r->read_iv, server ? client_iv : server_iv, iv_len);
-	r->seal = keyed(cipher, server ? server_key : client_key, true);
-	r->open = keyed(cipher, server ? client_key : server_key, false);
-	/* Without renegotiation (which we refuse) the handshake ends in epoch 1. */
-	r->epoch = 1;
-	r->write_seq = next_write_seq;
+	stoa_dtls_record *r = server ? stoa_dtls_record_new_keys(nid, server_key, server_iv,
+								 client_key, client_iv, next_write_seq)
+				     : stoa_dtls_record_new_keys(nid, client_key, client_iv,
+								 server_key, server_iv, next_write_seq);
 	OPENSSL_cleanse(kb, sizeof(kb));
-	if (r->seal == NULL || r->open == NULL) {
-		stoa_dtls_record_free(r);
-		return NULL;
-	}
 	return r;
 }
 

@@ -44,6 +44,13 @@ typedef struct stoa_dtls_record stoa_dtls_record;
  * our role in the handshake; `next_write_seq` is the sequence number of
  * the next record we send in that epoch. */
 stoa_dtls_record *stoa_dtls_record_new(SSL *ssl, bool server, uint64_t next_write_seq);
+/* The same from the keys themselves: `suite` is NID_aes_128_gcm,
+ * NID_aes_256_gcm or NID_chacha20_poly1305, the keys are the suite's
+ * length and the IVs 4 octets (AES-GCM's implicit part) or 12 (ChaCha20).
+ * For stoa_dtls_record_new(), unit tests and the fuzz target. */
+stoa_dtls_record *stoa_dtls_record_new_keys(int suite, const uint8_t *write_key,
+					    const uint8_t *write_iv, const uint8_t *read_key,
+					    const uint8_t *read_iv, uint64_t next_write_seq);
 void stoa_dtls_record_free(stoa_dtls_record *r);
 
 /* Protects `len` bytes of content type `type` into one record in `out`
