@@ -22,8 +22,11 @@
 //           checks, 10 s into the call, that Chromium's bandwidth estimate
 //           has not collapsed (it does when the answer negotiates
 //           transport-cc and no TWCC feedback comes).
-// Each run ends with handle.hangup() (janus.js must get webrtcState(false,
-// reason) and EchoTest's {"result":"done"}), and then the server must exit 0
+// The gcm run ends with handle.hangup() (janus.js must get webrtcState(false,
+// reason) and EchoTest's {"result":"done"}); the aes_cm run ends with the
+// page closing its RTCPeerConnection behind janus.js's back, and Chromium's
+// close_notify, read by the record layer that replaced OpenSSL's state after
+// the handshake, must bring hangup "DTLS alert". Then the server must exit 0
 // on SIGINT with no sanitizer report in its log. About 20 s (25 s with a
 // sanitizer build).
 //
@@ -53,15 +56,16 @@ const BWE_MIN = 250000;
 const BWE_MIN_FPS = 10;
 const RESTART_MIN_FRAMES = 10;   // decoded after the restart answer...
 const RESTART_MIN_PACKETS = 20;  // ...and video packets received, within 8 s
+const PEER_CLOSE_MS = 3000;      // close_notify needs no timeout: one round of the loop
 
 const RUNS = [
 	// srtpCipher: webrtc-stats asks for the IANA profile name (Chromium 156
 	// says SRTP_AEAD_AES_128_GCM); the RFC 7714 / RFC 4568 suite names are
 	// accepted too.
 	{ key: 'gcm', env: {}, cipher: ['SRTP_AEAD_AES_128_GCM', 'AEAD_AES_128_GCM'],
-		profile: 'SRTP_AEAD_AES_128_GCM', restart: true, bwe: false },
+		profile: 'SRTP_AEAD_AES_128_GCM', restart: true, bwe: false, peerClose: false },
 	{ key: 'aes_cm', env: { STOA_SRTP_PROFILES: 'SRTP_AES128_CM_SHA1_80' },
-		cipher: ['SRTP_AES128_CM_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_80'], profile: 'SRTP_AES128_CM_SHA1_80', restart: false, bwe: true },
+		cipher: ['SRTP_AES128_CM_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_80'], profile: 'SRTP_AES128_CM_SHA1_80', restart: false, bwe: true, peerClose: true },
 ];
 
 // ------------------------------------------------------------------ TAP
@@ -76,14 +80,16 @@ function steps(run) {
 		['video', `echoed video decodes: inbound-rtp video framesDecoded > ${MIN_FRAMES}, frameWidth > 0`],
 		['audio', `echoed audio arrives: inbound-rtp audio packetsReceived > ${MIN_AUDIO_PACKETS}`],
 		['cipher', `transport srtpCipher is ${run.cipher.join(' or ')}`],
-		['admin', `Admin API handle_info: dtls-state connected, srtp-profile ${run.profile}, audio and video stats in/out packets > 0`],
+		['admin', `Admin API handle_info: dtls-state connected, srtp-profile ${run.profile}, OpenSSL's DTLS state released (the data channel above went through our record layer), audio and video stats in/out packets > 0`],
 	];
 	if (run.restart)
 		s.push(['restart', 'ICE restart (createOffer iceRestart:true): new ufrags both ways, same SSRCs, frames keep coming, pair still connected']);
 	if (run.bwe)
 		s.push(['bwe', `${BWE_AFTER_MS / 1000} s into the call Chromium still sends: availableOutgoingBitrate >= ${BWE_MIN / 1000} kbps, video >= ${BWE_MIN_FPS} fps, not bandwidth-limited`]);
+	s.push(run.peerClose
+		? ['peerclose', `the page closes its RTCPeerConnection without a word on the WebSocket: Chromium's close_notify, read by our record layer, brings hangup "DTLS alert" within ${PEER_CLOSE_MS / 1000} s`]
+		: ['hangup', 'handle.hangup(): webrtcState(false, reason) and the plugin event {"result":"done"}']);
 	s.push(
-		['hangup', 'handle.hangup(): webrtcState(false, reason) and the plugin event {"result":"done"}'],
 		['clean', 'no page errors, no janus.js error callback; janus.destroy() succeeds'],
 		['exit', 'stoa exits with status 0 within 5 s of SIGINT'],
 		['sanitizer', 'stoa log has no sanitizer reports'],
@@ -245,6 +251,13 @@ window.stoaTest = {
 				local: l ? l.address + ':' + l.port : null, remote: rm ? rm.address + ':' + rm.port : null };
 		}
 		return out;
+	},
+	closePc() {
+		// janus.js keeps its RTCPeerConnection here; closing it behind janus.js's
+		// back is what a crashed or killed page looks like to the server, minus the
+		// WebSocket (which stays open).
+		st.handle.webrtcStuff.pc.close();
+		return true;
 	},
 	hangup(ms) {
 		const n = st.webrtc.length;
@@ -478,6 +491,7 @@ async function runOne(env, browser, run, site, ctx) {
 			if (a.json.janus !== 'success') problems.push('not a success');
 			if (d['dtls-state'] !== 'connected') problems.push(`dtls-state ${d['dtls-state']}`);
 			if (d['srtp-profile'] !== run.profile) problems.push(`srtp-profile ${d['srtp-profile']}`);
+			if (d.released !== true) problems.push(`released ${d.released}`);
 			for (const kind of ['audio', 'video']) {
 				const m = media.find((x) => x.type === kind);
 				const st = m && m.stats;
@@ -565,7 +579,20 @@ async function runOne(env, browser, run, site, ctx) {
 			});
 		}
 
-		await step('hangup', async () => {
+		if (run.peerClose) await step('peerclose', async () => {
+			const t0 = Date.now();
+			await ev(() => window.stoaTest.closePc());
+			let hang = null;
+			while (!hang && Date.now() - t0 < PEER_CLOSE_MS) {
+				hang = wire.events.find((e) => e.janus === 'hangup');
+				if (!hang) await sleep(50);
+			}
+			const lines = [`server events: ${wire.kinds()}`];
+			if (!hang || hang.reason !== 'DTLS alert')
+				return { fail: true, lines: [`expected hangup "DTLS alert" within ${PEER_CLOSE_MS} ms`, ...lines] };
+			return { lines: [`hangup "${hang.reason}" ${hang.t - t0} ms after pc.close()`, ...lines] };
+		}, true, true);
+		else await step('hangup', async () => {
 			const r = await ev((ms) => window.stoaTest.hangup(ms), 8000, 12000);
 			const off = r.webrtc.filter((w) => w.on === false);
 			const hang = wire.events.filter((e) => e.janus === 'hangup');
