@@ -50,6 +50,7 @@ after it check those records.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -315,10 +316,12 @@ async def test_data_aiortc_ids():
         await api_hangup(c, peer)
 
 
-@tap.test("media.dtls_release = false keeps OpenSSL's DTLS state: handle_info says "
-          "released false, and the data channel echoes through OpenSSL")
-async def test_dtls_release_off():
-    srv = Server(config="media: {\n\tdtls_release = false\n}\n", args=["-E", PEER_IP])
+@contextlib.asynccontextmanager
+async def data_only_call(config):
+    """A server with `config`, a WebSocket session with an echotest handle
+    and an aiortc peer with only a data channel, up to webrtcup. Yields
+    (srv, c, peer) and tears all three down, in that order backwards."""
+    srv = Server(config=config, args=["-E", PEER_IP])
     await srv.start()
     c = peer = None
     try:
@@ -327,17 +330,28 @@ async def test_dtls_release_off():
         peer = EchoPeer(media=False)
         await negotiate(c, peer)
         await c.event(is_janus("webrtcup"), 10, "webrtcup")
-        check(await echo_data(peer, "kept"), "no echo")
-        dtls = (await handle_info(c)).get("webrtc", {}).get("dtls", {})
-        check(dtls.get("dtls-state") == "connected" and dtls.get("released") is False,
-              "dtls", dtls)
-        await api_hangup(c, peer)
+        yield srv, c, peer
     finally:
         if peer is not None:
             await peer.close()
         if c is not None:
             await c.close()
         await srv.stop()
+
+
+async def dtls_info(c):
+    return (await handle_info(c)).get("webrtc", {}).get("dtls", {})
+
+
+@tap.test("media.dtls_release = false keeps OpenSSL's DTLS state: handle_info says "
+          "released false, and the data channel echoes through OpenSSL")
+async def test_dtls_release_off():
+    async with data_only_call("media: {\n\tdtls_release = false\n}\n") as (_, c, peer):
+        check(await echo_data(peer, "kept"), "no echo")
+        dtls = await dtls_info(c)
+        check(dtls.get("dtls-state") == "connected" and dtls.get("released") is False,
+              "dtls", dtls)
+        await api_hangup(c, peer)
 
 
 @tap.test("a data-only call left idle for 25 s outlives consent_timeout = 15 s: our SCTP "
@@ -347,31 +361,17 @@ async def test_idle_data_only():
     # Consent is judged on what the peer sends us, and libnice keeps STUN to
     # itself; an idle data channel's only traffic is SCTP heartbeats, which
     # at usrsctp's default 30 s would lose every such call.
-    srv = Server(config="nat: {\n\tconsent_timeout = 15\n}\n", args=["-E", PEER_IP])
-    await srv.start()
-    c = peer = None
-    try:
-        c = await JanusClient("ws").open()
-        await open_session(c)
-        peer = EchoPeer(media=False)
-        await negotiate(c, peer)
-        await c.event(is_janus("webrtcup"), 10, "webrtcup")
+    async with data_only_call("nat: {\n\tconsent_timeout = 15\n}\n") as (srv, c, peer):
         check(await echo_data(peer, "before the pause"), "no echo before the pause")
         # No SRTP here: the peer's first data record released OpenSSL's state,
         # so the heartbeats and the echo after the pause use our record layer.
-        dtls = (await handle_info(c)).get("webrtc", {}).get("dtls", {})
+        dtls = await dtls_info(c)
         check(dtls.get("released") is True, "released", dtls)
         await asyncio.sleep(25)
         lost = [line for line in srv.log_text().split("\n") if "consent lost" in line]
         check(not lost, "the idle data-only call was hung up", *lost)
         check(await echo_data(peer, "after the pause"), "no echo after 25 s idle")
         await api_hangup(c, peer)
-    finally:
-        if peer is not None:
-            await peer.close()
-        if c is not None:
-            await c.close()
-        await srv.stop()
 
 
 @tap.test("peer closes its PeerConnection (DTLS close_notify): hangup \"DTLS alert\", "

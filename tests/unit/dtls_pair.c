@@ -70,9 +70,11 @@ void pair_new_endpoints(pair *t, const char *client_expects, const char *server_
 	const char *cfp = stoa_dtls_cert_fingerprint(t->client.cert);
 	const char *sfp = stoa_dtls_cert_fingerprint(t->server.cert);
 	t->client.dtls = stoa_dtls_new(t->client.cert, STOA_DTLS_ROLE_ACTIVE, "sha-256",
-				       client_expects ? client_expects : sfp, &callbacks, &t->client);
+				       client_expects ? client_expects : sfp,
+				       t->client.cbs ? t->client.cbs : &callbacks, &t->client);
 	t->server.dtls = stoa_dtls_new(t->server.cert, STOA_DTLS_ROLE_PASSIVE, "sha-256",
-				       server_expects ? server_expects : cfp, &callbacks, &t->server);
+				       server_expects ? server_expects : cfp,
+				       t->server.cbs ? t->server.cbs : &callbacks, &t->server);
 	g_assert_nonnull(t->client.dtls);
 	g_assert_nonnull(t->server.dtls);
 }

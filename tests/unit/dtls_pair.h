@@ -26,6 +26,7 @@ typedef struct peer {
 	GByteArray *app_rx;   /* application data received, concatenated */
 	unsigned app_records; /* records received */
 	bool free_on_final;   /* the state callback frees the endpoint */
+	const stoa_dtls_callbacks *cbs; /* NULL: `callbacks` below */
 } peer;
 
 typedef struct pair {
