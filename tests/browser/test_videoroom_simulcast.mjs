@@ -36,7 +36,12 @@ const TOTAL_BUDGET_MS = 85000;
 // The codec of the room: vp8 here; test_videoroom_simulcast_h264.mjs runs
 // this file again with h264 (Chromium's OpenH264 encoder, rid simulcast).
 const CODEC = process.env.STOA_VR_SIMULCAST_CODEC || 'vp8';
-const ROOM = CODEC === 'vp8' ? 5102 : 5103;
+// How the layers are signalled: rid (janus.js's simulcast: true), or ssrc
+// (test_videoroom_simulcast_ssrc.mjs: the offer munged into one SSRC per
+// layer and a=ssrc-group:SIM, as before rids; the layers are told apart by
+// SSRC and there is no a=simulcast).
+const MODE = process.env.STOA_VR_SIMULCAST_MODE || 'rid';
+const ROOM = MODE === 'ssrc' ? 5104 : CODEC === 'vp8' ? 5102 : 5103;
 const MIN_FRAMES = 30;          // at the start, at substream 2
 const SWITCH_FRAMES = 15;       // more frames decoded after each switch
 const HIGH_WAIT_MS = 20000;     // Chromium ramps its estimate up before it sends the upper layers
@@ -50,7 +55,9 @@ const PLAN = [
 	'stoa starts and listens on 8088, 8188 and 7088',
 	'publisher and subscriber pages load; janus.js sessions over WebSocket',
 	`create room ${ROOM} (videocodec ${CODEC}): {"videoroom":"created"}`,
-	'publisher joins and publishes 1280x720 video with simulcast: the offer has 3 send rids and a=simulcast:send, the answer a=simulcast:recv; webrtcup',
+	MODE === 'ssrc'
+		? 'publisher joins and publishes 1280x720 video with SSRC simulcast: the offer has a=ssrc-group:SIM with 3 SSRCs and no rid; webrtcup'
+		: 'publisher joins and publishes 1280x720 video with simulcast: the offer has 3 send rids and a=simulcast:send, the answer a=simulcast:recv; webrtcup',
 	'subscriber joins with streams [{feed}]: "attached" with the video stream, answered with start -> "started"',
 	`substream 2 (default): > ${MIN_FRAMES} frames decoded, frameWidth >= ${HIGH_MIN_WIDTH}`,
 	'configure {streams:[{mid, substream:0}]}: "configured":"ok" and the event {"videoroom":"event","room":R,"mid":M,"substream":0}',
@@ -179,13 +186,19 @@ async function main() {
 		await step(PLAN[n++], async () => {
 			const joined = await call('pub', (room) => window.vr.join(room, 'simulcast publisher', false), ROOM);
 			feed = joined.id;
-			const tracks = [{ type: 'video', capture: true, recv: false, simulcast: true }];
-			const pub = await call('pub', ([t]) => window.vr.publish(t, {}, 15000), [tracks], 25000);
+			const ssrc = MODE === 'ssrc';
+			// janus.js asks for 1280x720 itself when simulcast is on; the munged
+			// offer needs it asked explicitly.
+			const capture = ssrc ? { width: { ideal: 1280 }, height: { ideal: 720 } } : true;
+			const tracks = [{ type: 'video', capture, recv: false, simulcast: !ssrc }];
+			const pub = await call('pub', ([t, o]) => window.vr.publish(t, {}, 15000, o), [tracks, { ssrcSimulcast: ssrc }], 25000);
 			const rids = (pub.offer.match(/^a=rid:\S+ send/mg) || []).map((l) => l.slice(6, -5));
-			const lines = [`feed ${feed}; rid_order ${pub.ridOrder}; offer rids ${rids.join(',')}`,
+			const sim = (/^a=ssrc-group:SIM (.*)$/m.exec(pub.offer) || [null, ''])[1].trim().split(/\s+/).filter(Boolean);
+			const lines = [`feed ${feed}; rid_order ${pub.ridOrder}; offer rids ${rids.join(',')}; SIM ssrcs ${sim.join(',')}`,
 				`answer: ${pub.answer.split(/\r?\n/).filter((l) => /^(m=video|a=rid|a=simulcast)/.test(l)).join(' | ')}`,
 				`configured: ${JSON.stringify(pub.msg).slice(0, 400)}`];
-			if (rids.length !== 3 || !/^a=simulcast:send /m.test(pub.offer) || !/^a=simulcast:recv /m.test(pub.answer))
+			if (ssrc ? sim.length !== 3 || rids.length !== 0 || /^a=simulcast/m.test(pub.answer)
+				: rids.length !== 3 || !/^a=simulcast:send /m.test(pub.offer) || !/^a=simulcast:recv /m.test(pub.answer))
 				return { fail: true, lines };
 			return { lines };
 		});

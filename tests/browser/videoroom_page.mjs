@@ -50,6 +50,31 @@ function timeout(p, ms, what) {
 	return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(what + ': timed out after ' + ms + ' ms')), ms); })])
 		.finally(() => clearTimeout(t));
 }
+// Turns the first video m-section's one SSRC (+ its RTX SSRC) into three
+// simulcast layers: two more SSRC pairs with the same cname and msid, an
+// FID group per pair and one SIM group listing the layers lowest first.
+function simSsrcMunge(sdp) {
+	const lines = sdp.split('\\r\\n');
+	const start = lines.findIndex((l) => l.startsWith('m=video'));
+	if (start < 0) return sdp;
+	let end = lines.findIndex((l, i) => i > start && l.startsWith('m='));
+	if (end < 0) end = lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+	const sect = lines.slice(start, end);
+	const fid = sect.find((l) => l.startsWith('a=ssrc-group:FID '));
+	if (!fid) return sdp;
+	const v1 = fid.split(' ')[1];
+	const attrs = sect.filter((l) => l.startsWith('a=ssrc:' + v1 + ' ')).map((l) => l.slice(('a=ssrc:' + v1 + ' ').length));
+	const rand = () => String(1 + Math.floor(Math.random() * 0xfffffff0));
+	const more = [[rand(), rand()], [rand(), rand()]];
+	const add = [];
+	for (const [v, r] of more) {
+		add.push('a=ssrc-group:FID ' + v + ' ' + r);
+		for (const a of attrs) add.push('a=ssrc:' + v + ' ' + a);
+		for (const a of attrs) add.push('a=ssrc:' + r + ' ' + a);
+	}
+	add.push('a=ssrc-group:SIM ' + [v1, more[0][0], more[1][0]].join(' '));
+	return [...lines.slice(0, end), ...add, ...lines.slice(end)].join('\\r\\n');
+}
 function plain(x) { try { return JSON.parse(JSON.stringify(x === undefined ? null : x)); } catch (e) { return String(x); } }
 function matches(msg, match) {
 	if (!msg) return false;
@@ -328,12 +353,15 @@ window.vr = {
 		return r.msg;
 	},
 	// Publishes with createOffer({tracks}); resolves once the answer is applied
-	// and janus.js reports webrtcState(true).
-	publish(tracks, body, ms) {
+	// and janus.js reports webrtcState(true). With opts.ssrcSimulcast the
+	// offer is munged before setLocalDescription into SSRC-based simulcast
+	// (a=ssrc-group:SIM), the way applications did it before rids.
+	publish(tracks, body, ms, opts) {
 		const rec = st.handles.pub;
 		return timeout(new Promise((res, rej) => {
 			rec.handle.createOffer({
 				tracks,
+				customizeSdp: (jsep) => { if (opts && opts.ssrcSimulcast) jsep.sdp = simSsrcMunge(jsep.sdp); },
 				success: async (jsep) => {
 					try {
 						const since = rec.seq;
