@@ -21,7 +21,7 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
   libmicrohttpd-dev libwebsockets-dev libjansson-dev libconfig-dev"
 TEST_PKGS="iproute2 util-linux curl python3 python3-websockets python3-aiohttp python3-aiortc
   python3-yaml python3-jsonschema
-  python3-prometheus-client chromium nodejs npm coturn"
+  python3-prometheus-client chromium nodejs npm coturn janus-demos"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
