@@ -15,6 +15,9 @@
 //     RTCPeerConnections, recorded by a wrapper installed before the page
 //     runs) and shows the other's name; B presses Stop, and A's page drops
 //     B's feed (its tile emptied and hidden, the subscription closed);
+//   - mvideoroomtest.html, the multistream demo (one subscription
+//     PeerConnection for every feed): the same, except that when B leaves,
+//     A's subscription stays open and B's media in it stops;
 //   - videocalltest.html: A registers "alice", B "bob"; A calls bob, B
 //     answers in the bootbox dialog; each decodes > MIN_FRAMES frames of the
 //     other; A hangs up and both pages are back to "Call" with their
@@ -36,13 +39,23 @@ const MIN_FRAMES = 60;
 const MEDIA_WAIT_MS = 30000;
 const UI_WAIT_MS = 10000;
 
+// The two VideoRoom demos: one subscription handle (and PeerConnection) per
+// remote feed, and the multistream one with a single subscription for all.
+const ROOM_DEMOS = [
+	{ file: 'videoroomtest.html', multi: false },
+	{ file: 'mvideoroomtest.html', multi: true },
+];
+const roomPlan = ({ file, multi }) => [
+	`${file}: A and B press Start, the name form shows (session and janus.plugin.videoroom handle made by the page)`,
+	`${file}: A joins room 1234 as "Alice", then B as "Bob"; each page shows its own video and the other's name`,
+	`${file}: A and B each decode > ${MIN_FRAMES} frames of the other and receive its audio`,
+	multi ? `${file}: B presses Stop; A empties and hides B's tile, and B's media stops in A's one subscription`
+		: `${file}: B presses Stop; A empties and hides B's tile and closes that subscription`,
+];
 const PLAN = [
 	'chromium launches (playwright-core)',
 	'stoa starts with the sample VideoRoom config installed, serving a copy of Debian\'s janus-demos',
-	'videoroomtest.html: A and B press Start, the name form shows (session and janus.plugin.videoroom handle made by the page)',
-	'videoroomtest.html: A joins room 1234 as "Alice", then B as "Bob"; each page shows its own video and the other\'s name',
-	`videoroomtest.html: A and B each decode > ${MIN_FRAMES} frames of the other and receive its audio`,
-	'videoroomtest.html: B presses Stop; A empties and hides B\'s tile and closes that subscription',
+	...ROOM_DEMOS.flatMap(roomPlan),
 	'videocalltest.html: A registers "alice", B "bob" (each shows "Registered as ...")',
 	'videocalltest.html: A calls bob; B gets the bootbox "Incoming call" dialog and presses Answer',
 	`videocalltest.html: A and B each decode > ${MIN_FRAMES} frames of the other`,
@@ -161,36 +174,25 @@ async function main() {
 		const s = await stats(who);
 		return { ok: s.some((p) => p.frames > min && (!audio || p.audio > 0)), s };
 	}, MEDIA_WAIT_MS);
-	async function startAndName(who, name, buttonText) {
+	async function startAndName(who, name) {
 		const { page } = P[who];
 		await page.click('#start');
 		await page.waitForSelector('#username:visible', { timeout: UI_WAIT_MS });
 		await page.fill('#username', name);
 		await page.click('#register');
-		return buttonText;
 	}
-
-	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
-
-		// ---- videoroomtest.html
+	const remoteTiles = (who) => P[who].page.evaluate(() => [...document.querySelectorAll('[id^=remote]')]
+		.filter((e) => /^remote\d+$/.test(e.id)).map((e) => ({ id: e.id, shown: e.offsetParent !== null, text: e.textContent.trim() })));
+	// Two people in room 1234 through one of the VideoRoom demos, then one
+	// leaves.
+	async function roomDemo({ file, multi }) {
 		await step(PLAN[n++], async () => {
-			await openPages('videoroomtest.html');
+			await openPages(file);
 			for (const who of ['A', 'B']) {
 				await P[who].page.click('#start');
 				await P[who].page.waitForSelector('#username:visible', { timeout: UI_WAIT_MS });
 			}
-			return { lines: [`janus.js ${await P.A.page.evaluate(() => (window.Janus && Janus.VERSION) || '?').catch(() => '?')}`] };
+			return {};
 		});
 
 		await step(PLAN[n++], async () => {
@@ -203,9 +205,9 @@ async function main() {
 			}
 			for (const [who, other] of [['A', 'Bob'], ['B', 'Alice']]) {
 				await until(`${who} shows ${other}`, async () => {
-					const names = await P[who].page.$$eval('[id^=remote]', (els) => els.filter((e) => /^remote\d+$/.test(e.id) && e.offsetParent !== null).map((e) => e.textContent.trim()));
+					const tiles = await remoteTiles(who);
 					await alerts(who);
-					return { ok: names.includes(other), names };
+					return { ok: tiles.some((t) => t.shown && t.text === other), tiles };
 				}, UI_WAIT_MS);
 				lines.push(`${who} shows ${other}`);
 			}
@@ -224,18 +226,42 @@ async function main() {
 		await step(PLAN[n++], async () => {
 			const before = await stats('A');
 			await P.B.page.click('#start');   // now "Stop": janus.destroy()
+			let frames = null;
 			const r = await until('A drops Bob', async () => {
-				const tile = await P.A.page.evaluate(() => [...document.querySelectorAll('[id^=remote]')]
-					.filter((e) => /^remote\d+$/.test(e.id)).map((e) => ({ id: e.id, shown: e.offsetParent !== null, text: e.textContent.trim() })));
+				const tiles = await remoteTiles('A');
 				const s = await stats('A');
-				const bobShown = tile.some((t) => t.shown && t.text === 'Bob');
-				// The PeerConnection that decoded Bob (A's own only sends).
-				const subsClosed = s.every((p, i) => !(before[i] && before[i].frames > 0) || p.sig === 'closed');
+				const bobShown = tiles.some((t) => t.shown && t.text === 'Bob');
+				// The PeerConnection that decoded Bob (A's own only sends): closed,
+				// or (multistream) still open with no new frame for a second.
+				const sub = s.findIndex((p, i) => before[i] && before[i].frames > 0);
+				let gone;
+				if (!multi) gone = s[sub].sig === 'closed';
+				else {
+					gone = frames !== null && frames.n === s[sub].frames && Date.now() - frames.t >= 1000;
+					if (frames === null || frames.n !== s[sub].frames) frames = { n: s[sub].frames, t: Date.now() };
+				}
 				await alerts('A');
-				return { ok: !bobShown && subsClosed, tile, s };
+				return { ok: !bobShown && gone, tiles, s };
 			}, UI_WAIT_MS);
-			return { lines: [`A: ${JSON.stringify(r.tile)}`, `A's PeerConnections: ${JSON.stringify(r.s)}`] };
+			return { lines: [`A: ${JSON.stringify(r.tiles)}`, `A's PeerConnections: ${JSON.stringify(r.s)}`] };
 		});
+	}
+
+	try {
+		try {
+			browser = await launchChromium(env.playwright);
+			report(PLAN[0], true, [`chromium ${browser.version()}`]);
+		} catch (e) {
+			report(PLAN[0], false, [errText(e)]);
+			throw new Error('browser did not start');
+		}
+		diag([`starting ${stoa.describe()}`]);
+		const up = await stoa.start();
+		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
+		if (!up) throw new Error('server did not start');
+
+		// ---- videoroomtest.html, mvideoroomtest.html
+		for (const demo of ROOM_DEMOS) await roomDemo(demo);
 
 		// ---- videocalltest.html
 		await step(PLAN[n++], async () => {
