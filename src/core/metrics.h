@@ -71,11 +71,25 @@ void stoa_metrics_loop_pcs(int index, int delta);
  * -1 when it is freed (stoa_pc_state values otherwise). Any thread. */
 void stoa_metrics_pc_state(int from, int to);
 
+/* The APIs stoa_api_requests_total counts, its `api` label. */
+typedef enum stoa_metrics_api {
+	STOA_METRICS_API_JANUS,
+	STOA_METRICS_API_ADMIN,
+	STOA_METRICS_API_REST,
+	STOA_METRICS_API_COUNT
+} stoa_metrics_api;
+
 /* An API request reached the dispatcher: `admin` for the Admin API, `verb`
  * the verb table's spelling (a static string) or NULL for one the table
  * does not know, `code` 0 for a reply that is not an error. Any thread;
  * lock-free (g_atomic-style adds on shared counters: not a media path). */
 void stoa_metrics_api_request(bool admin, const char *verb, int code);
+
+/* The REST API answered a request: `method` the HTTP method (any string;
+ * methods outside a fixed list count as "unknown"), `status` the HTTP
+ * status sent (statuses the REST API does not use count as "other"). Any
+ * thread; lock-free, as above. */
+void stoa_metrics_rest_request(const char *method, unsigned status);
 
 /* The whole exposition text; g_free it. Any thread (it calls the
  * VideoRoom's handle_admin_message for its room counts, which takes the

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prometheus metrics: the text the Admin API's `metrics` verb returns
-(Stoa's extension) and, when the REST API serves it, GET /metrics on the
-admin port (7088), parsed with the Prometheus Python parser (Debian
+(Stoa's extension) and GET /metrics on the admin port (7088; a failure if
+it is not served), parsed with the Prometheus Python parser (Debian
 python3-prometheus-client) and checked against what the test did:
 
   - the text parses; every family has HELP and a counter or gauge TYPE;
@@ -11,9 +11,11 @@ python3-prometheus-client) and checked against what the test did:
     creates and destroys;
   - stoa_api_requests_total rises by exactly the requests made, by api,
     verb and code (0 for success, 458 for an unknown session, verb
-    "unknown" for a verb no table knows);
+    "unknown" for a verb no table knows); REST requests by HTTP method and
+    status (api="rest"), the transport's early 413 and preflight included;
   - an EchoTest call with aiortc (Debian python3-aiortc): RTP packets and
-    bytes received and sent rise, audio and video, between two scrapes; a
+    bytes received and sent rise, audio and video, between two scrapes (the
+    second through GET /metrics); a
     ready peer connection and a loop with a peer connection and rising CPU
     time during the call, no ready one after the hangup; a PLI and a FIR
     the peer sends are counted received, and the EchoTest's keyframe
@@ -42,8 +44,8 @@ import sys
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from stoa_harness import (ECHOTEST, HttpClient, JanusClient, Server, Tap, check,  # noqa: E402
-                          diag, expect, expect_error)
+from stoa_harness import (ADMIN_HTTP_PORT, ECHOTEST, HttpClient, JanusClient, Server,  # noqa: E402
+                          Tap, check, diag, expect, expect_error, raw_http)
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -168,22 +170,64 @@ async def test_format():
     Metrics(r["metrics"])
 
 
-@tap.test("GET /metrics on the admin port (when the REST API serves it) parses and has "
-          "the same families")
-async def test_http_metrics(srv):
-    async with HttpClient(srv.admin_http_port) as h:
+async def scrape_http():
+    """One scrape through GET /metrics on the admin port (the REST route,
+    with the admin_secret as its Bearer token)."""
+    async with HttpClient(ADMIN_HTTP_PORT) as h:
         r = await h.get("/metrics", headers={"Authorization": "Bearer %s" % ADMIN_SECRET})
-    if r.status == 404:
-        diag("GET /metrics answers 404: the REST route is not there; skipped")
-        return
     check(r.status == 200, "GET /metrics", repr(r))
     ctype = r.headers.get("Content-Type", "")
     check(ctype.startswith("text/plain") and "0.0.4" in ctype,
           "Content-Type should be text/plain; version=0.0.4", ctype)
-    m = Metrics(r.body.decode())
+    return Metrics(r.body.decode())
+
+
+@tap.test("GET /metrics on the admin port parses and has the same families as the "
+          "Admin API's metrics verb")
+async def test_http_metrics():
+    m = await scrape_http()
+    a = await scrape()
     check(m.get("stoa_sessions") is not None and
           m.get("stoa_peer_connections", state="ready") is not None,
-          "GET /metrics lacks the gauges", r.body[:500])
+          "GET /metrics lacks the gauges", m.text[:500])
+    check({f.name for f in m.families} == {f.name for f in a.families},
+          "GET /metrics and the metrics verb have different families",
+          sorted({f.name for f in m.families} ^ {f.name for f in a.families}))
+
+
+@tap.test("stoa_api_requests_total{api=\"rest\"}: +1 GET 200, +1 GET 401, +1 GET 404, "
+          "+1 POST 413 (refused before the body), +1 OPTIONS 200 (preflight)")
+async def test_rest_requests():
+    auth = {"Authorization": "Bearer %s" % ADMIN_SECRET}
+    before = await scrape()
+    async with HttpClient(ADMIN_HTTP_PORT) as h:
+        r = await h.get("/api/v1/health", headers=auth)
+        check(r.status == 200, "GET /api/v1/health", repr(r))
+        r = await h.get("/api/v1/info")
+        check(r.status == 401, "GET /api/v1/info without a token", repr(r))
+        r = await h.get("/api/v1/no-such-thing", headers=auth)
+        check(r.status == 404, "GET of an unknown path", repr(r))
+        r = await h.request("OPTIONS", "/api/v1/rooms",
+                            headers={"Origin": "http://ui.example",
+                                     "Access-Control-Request-Method": "POST"})
+        check(r.status == 200, "the preflight", repr(r))
+    status, _, _ = await raw_http(
+        "POST /api/v1/rooms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n" % ADMIN_SECRET,
+        port=ADMIN_HTTP_PORT)
+    check(status == 413, "a declared 100 MB body", status)
+    after = await scrape()
+
+    def delta(**labels):
+        return after.total("stoa_api_requests_total", **labels) - \
+            before.total("stoa_api_requests_total", **labels)
+    for verb, code in (("GET", "200"), ("GET", "401"), ("GET", "404"), ("POST", "413"),
+                       ("OPTIONS", "200")):
+        got = delta(api="rest", verb=verb, code=code)
+        check(got == 1, "REST %s code %s" % (verb, code), got)
+    check(delta(api="rest") == 5, "REST requests in all", delta(api="rest"))
+    check(delta(api="admin") == 1 and delta(api="janus") == 0,
+          "REST requests counted as another API", delta(api="admin"), delta(api="janus"))
 
 
 @tap.test("stoa_sessions and stoa_handles follow 2 sessions with 3 handles, a detach and "
@@ -282,7 +326,8 @@ async def test_echo_media():
             await receiver._send_rtcp(RtcpPsfbPacket(
                 fmt=4, ssrc=rtcp_ssrc, media_ssrc=0, fci=struct.pack("!LB3x", ssrc, 1)))
             await asyncio.sleep(2)
-            b = await scrape()
+            # Through GET /metrics this time: the HTTP text is what Prometheus reads.
+            b = await scrape_http()
             for name in ("stoa_rtp_received_packets_total", "stoa_rtp_received_bytes_total",
                          "stoa_rtp_sent_packets_total", "stoa_rtp_sent_bytes_total"):
                 for kind in ("audio", "video"):
@@ -389,14 +434,13 @@ async def test_dtls_failure():
           "publisher and a subscriber, back after; the publisher is sent a PLI", timeout=60)
 async def test_videoroom():
     why = videoroom_missing()
-    if why:
-        diag("skipped: %s" % why)
-        return
+    check(not why, "the VideoRoom plugin is part of the build", why)
     base = await scrape()
-    if base.get("stoa_videoroom_rooms") is None:
-        diag("no stoa_videoroom_* gauges: the VideoRoom does not answer the admin stats "
-             "request; skipped")
-        return
+    missing = [g for g in ("stoa_videoroom_rooms", "stoa_videoroom_participants",
+                           "stoa_videoroom_publishers", "stoa_videoroom_subscribers")
+               if base.get(g) is None]
+    check(not missing, "no VideoRoom gauges: the plugin does not answer the admin stats "
+          "request", missing)
     pub, sub = RoomPeer(publish=True), RoomPeer()
     async with JanusClient("ws") as c:
         try:

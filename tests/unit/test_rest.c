@@ -182,10 +182,10 @@ static void test_error_table(void)
 		json_decref(body);
 	}
 	stoa_rest_response r;
-	stoa_rest_refuse(413, &r);
+	stoa_rest_refuse("POST", 413, &r);
 	assert_error(&r, 413, "payload_too_large");
 	stoa_rest_response_clear(&r);
-	stoa_rest_refuse(403, &r);
+	stoa_rest_refuse("GET", 403, &r);
 	assert_error(&r, 403, "forbidden");
 	stoa_rest_response_clear(&r);
 }

@@ -170,7 +170,8 @@ STOA_MHD_RESULT stoa__http_rest_handle(struct MHD_Connection *c, const stoa__htt
 				       const char *url, const char *method);
 /* A REST error answered before the body is read (413, or 403 for CORS),
  * in the REST error shape. */
-STOA_MHD_RESULT stoa__http_rest_refuse(struct MHD_Connection *c, unsigned status);
+STOA_MHD_RESULT stoa__http_rest_refuse(struct MHD_Connection *c, const char *method,
+				       unsigned status);
 
 /* ---- http_longpoll.c ---- */
 

@@ -32,6 +32,7 @@
 #include "api/rest.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/tls_selfsigned.h"
 #include "stoa/version.h"
 #include "transports/http/http.h"
@@ -230,15 +231,17 @@ static bool declared_too_large(struct MHD_Connection *c)
 	return n > stoa__http_conf.max_request_size;
 }
 
-/* Answers before the body is read; MHD then discards the body and closes
- * the connection, so this is only for bodies we refuse to read. REST
- * clients get the REST error body, everyone else an empty one. */
+/* Answers before the whole body is read (right after the headers, or in
+ * the middle of a chunked upload); MHD then discards the rest of the body
+ * and closes the connection after the answer, so this is only for bodies
+ * we refuse to read. REST clients get the REST error body, everyone else
+ * an empty one. */
 static STOA_MHD_RESULT respond_early(struct MHD_Connection *c, stoa__http_request *req,
-				     unsigned status)
+				     const char *method, unsigned status)
 {
 	req->responded = true;
 	if (req->route == STOA_HTTP_ROUTE_REST)
-		return stoa__http_rest_refuse(c, status);
+		return stoa__http_rest_refuse(c, method, status);
 	return stoa__http_respond_empty(c, status);
 }
 
@@ -262,14 +265,17 @@ static STOA_MHD_RESULT request_begin(const stoa__http_listener *l, struct MHD_Co
 	if (declared_too_large(c)) {
 		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: %s %s: body over %zu bytes refused",
 				     req->peer, method, url, stoa__http_conf.max_request_size);
-		return respond_early(c, req, HTTP_CONTENT_TOO_LARGE);
+		return respond_early(c, req, method, HTTP_CONTENT_TOO_LARGE);
 	}
 	return MHD_YES;
 }
 
-/* A chunked body can exceed the bound after its headers were accepted; MHD
- * cannot answer in the middle of an upload, so the connection is closed. */
-static STOA_MHD_RESULT request_body(stoa__http_request *req, const char *data, size_t *size)
+/* A chunked body (no Content-Length) can exceed the bound after its
+ * headers were accepted. libmicrohttpd lets the access handler queue a
+ * response in the middle of an upload: it discards what is left of the
+ * body and closes the connection once the 413 is sent. */
+static STOA_MHD_RESULT request_body(stoa__http_request *req, struct MHD_Connection *c,
+				    const char *method, const char *data, size_t *size)
 {
 	size_t have = req->body != NULL ? req->body->len : 0;
 
@@ -278,9 +284,10 @@ static STOA_MHD_RESULT request_body(stoa__http_request *req, const char *data, s
 		return MHD_YES;
 	}
 	if (*size > stoa__http_conf.max_request_size - have) {
-		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: body over %zu bytes, closing",
+		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: body over %zu bytes refused",
 				     req->peer, stoa__http_conf.max_request_size);
-		return MHD_NO;
+		*size = 0;
+		return respond_early(c, req, method, HTTP_CONTENT_TOO_LARGE);
 	}
 	if (req->body == NULL)
 		req->body = g_byte_array_new();
@@ -323,13 +330,17 @@ static STOA_MHD_RESULT on_request(void *cls, struct MHD_Connection *c, const cha
 	if (req == NULL)
 		return request_begin(cls, c, url, method, con_cls);
 	if (*upload_size > 0)
-		return request_body(req, upload_data, upload_size);
+		return request_body(req, c, method, upload_data, upload_size);
 	if (req->responded)
 		return MHD_YES;
 	if (req->status == MHD_HTTP_FORBIDDEN && req->route == STOA_HTTP_ROUTE_REST)
-		return stoa__http_rest_refuse(c, req->status);
-	if (req->status != 0)
+		return stoa__http_rest_refuse(c, method, req->status);
+	if (req->status != 0) {
+		/* A CORS preflight (OPTIONS) of the REST API counts as a REST request. */
+		if (req->route == STOA_HTTP_ROUTE_REST)
+			stoa_metrics_rest_request(method, req->status);
 		return stoa__http_respond_empty(c, req->status);
+	}
 	return request_end(req, c, url, method);
 }
 
