@@ -231,10 +231,9 @@ static bool declared_too_large(struct MHD_Connection *c)
 	return n > stoa__http_conf.max_request_size;
 }
 
-/* Answers before the whole body is read (right after the headers, or in
- * the middle of a chunked upload); MHD then discards the rest of the body
- * and closes the connection after the answer, so this is only for bodies
- * we refuse to read. REST clients get the REST error body, everyone else
+/* Answers a body we refuse to read: right after the headers (MHD then
+ * discards the body and closes the connection after the answer), or once
+ * a chunked body that crossed the bound has ended. REST clients get the REST error body, everyone else
  * an empty one. */
 static STOA_MHD_RESULT respond_early(struct MHD_Connection *c, stoa__http_request *req,
 				     const char *method, unsigned status)
@@ -271,11 +270,14 @@ static STOA_MHD_RESULT request_begin(const stoa__http_listener *l, struct MHD_Co
 }
 
 /* A chunked body (no Content-Length) can exceed the bound after its
- * headers were accepted. libmicrohttpd lets the access handler queue a
- * response in the middle of an upload: it discards what is left of the
- * body and closes the connection once the 413 is sent. */
-static STOA_MHD_RESULT request_body(stoa__http_request *req, struct MHD_Connection *c,
-				    const char *method, const char *data, size_t *size)
+ * headers were accepted. libmicrohttpd (0.9.75) lets the access handler
+ * queue a response before the upload or after it, never in the middle, so
+ * we keep reading and drop what comes, then answer 413 with the error body
+ * when the body ends. Dropping is bounded too: a client that sends more
+ * than DRAIN_MAX past the bound gets the connection closed instead. */
+#define DRAIN_MAX (1024 * 1024)
+
+static STOA_MHD_RESULT request_body(stoa__http_request *req, const char *data, size_t *size)
 {
 	size_t have = req->body != NULL ? req->body->len : 0;
 
@@ -283,11 +285,24 @@ static STOA_MHD_RESULT request_body(stoa__http_request *req, struct MHD_Connecti
 		*size = 0;
 		return MHD_YES;
 	}
-	if (*size > stoa__http_conf.max_request_size - have) {
+	if (!req->too_large && *size > stoa__http_conf.max_request_size - have) {
 		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: body over %zu bytes refused",
 				     req->peer, stoa__http_conf.max_request_size);
+		req->too_large = true;
+		req->discarded = have;
+		if (req->body != NULL)
+			g_byte_array_free(req->body, TRUE);
+		req->body = NULL;
+	}
+	if (req->too_large) {
+		req->discarded += *size;
 		*size = 0;
-		return respond_early(c, req, method, HTTP_CONTENT_TOO_LARGE);
+		if (req->discarded - stoa__http_conf.max_request_size > DRAIN_MAX) {
+			STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: body still coming %d bytes past "
+					     "the limit, closing", req->peer, DRAIN_MAX);
+			return MHD_NO;
+		}
+		return MHD_YES;
 	}
 	if (req->body == NULL)
 		req->body = g_byte_array_new();
@@ -330,9 +345,11 @@ static STOA_MHD_RESULT on_request(void *cls, struct MHD_Connection *c, const cha
 	if (req == NULL)
 		return request_begin(cls, c, url, method, con_cls);
 	if (*upload_size > 0)
-		return request_body(req, c, method, upload_data, upload_size);
+		return request_body(req, upload_data, upload_size);
 	if (req->responded)
 		return MHD_YES;
+	if (req->too_large)
+		return respond_early(c, req, method, HTTP_CONTENT_TOO_LARGE);
 	if (req->status == MHD_HTTP_FORBIDDEN && req->route == STOA_HTTP_ROUTE_REST)
 		return stoa__http_rest_refuse(c, method, req->status);
 	if (req->status != 0) {
