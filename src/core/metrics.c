@@ -7,7 +7,8 @@
  *
  *  - Media counters (RTP packets and bytes, NACKs, retransmissions, PLIs,
  *    FIRs, losses, DTLS/ICE failures) are counted on the media loops, per
- *    packet for some. Each loop has one stoa_metrics_media block, aligned
+ *    packet for some, and the loss peers report in their RTCP receiver
+ *    reports on what we send. Each loop has one stoa_metrics_media block, aligned
  *    and padded to STOA_METRICS_LINE so no two loops' blocks share a cache
  *    line, and only that loop's thread writes it: a peer connection caches
  *    its loop's block when it is created (it runs only on that loop), and
@@ -350,6 +351,11 @@ static const media_family media_families[] = {
 	  "Packets missing from what peers sent (RFC 3550 cumulative lost, counted once a second; "
 	  "includes packets later repaired by retransmission).",
 	  MF(lost), true },
+	{ "stoa_rtp_remote_lost_packets_total",
+	  "Packets of what the server sent that peers reported lost in their RTCP receiver "
+	  "reports (RFC 3550 cumulative lost, counted as it rises; includes packets later "
+	  "repaired by retransmission).",
+	  MF(remote_lost), true },
 	{ "stoa_plis_sent_total", "Picture Loss Indications sent to peers.", MF(plis_sent), false },
 	{ "stoa_plis_received_total", "Picture Loss Indications received from peers.",
 	  MF(plis_received), false },

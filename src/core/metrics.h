@@ -36,6 +36,7 @@ typedef struct stoa_metrics_media {
 	uint64_t nacks_sent[2], nacks_received[2];	/* sequence numbers asked for */
 	uint64_t rtx_sent[2], rtx_received[2];		/* retransmissions */
 	uint64_t lost[2];				/* RFC 3550 cumulative lost, rises only */
+	uint64_t remote_lost[2];			/* the same, from peers' reports on ours */
 	uint64_t plis_sent, plis_received, firs_sent, firs_received;
 	uint64_t dtls_handshake_failures, ice_failures, consent_losses;
 } __attribute__((aligned(STOA_METRICS_LINE))) stoa_metrics_media;

@@ -22,9 +22,12 @@ python3-prometheus-client) and checked against what the test did:
     request in answer counted sent;
   - 5% loss both ways on the peer's sockets (aiortc_peer.NetFilter): the
     server NACKs what it misses, counts it lost and gets retransmissions,
-    and is NACKed and retransmits in turn;
+    and is NACKed and retransmits in turn; the loss the peer reports in its
+    receiver reports on what the server sends rises;
   - a peer that goes silent: one consent loss; an offer with a wrong DTLS
-    fingerprint: one DTLS handshake failure;
+    fingerprint: one DTLS handshake failure; a peer that never answers ICE:
+    its pc counted in a setup state (not ready) while the checks run, then
+    one ICE failure and the pc gone;
   - VideoRoom rooms, participants, publishers and subscribers (from the
     plugin's admin "stats" request) follow a room with one publisher and
     one subscriber, and the publisher is asked for a keyframe.
@@ -150,7 +153,8 @@ async def test_format():
             "stoa_rtp_sent_packets_total", "stoa_rtp_sent_bytes_total",
             "stoa_nacks_sent_total", "stoa_nacks_received_total",
             "stoa_retransmissions_sent_total", "stoa_retransmissions_received_total",
-            "stoa_rtp_lost_packets_total", "stoa_plis_sent_total", "stoa_plis_received_total",
+            "stoa_rtp_lost_packets_total", "stoa_rtp_remote_lost_packets_total",
+            "stoa_plis_sent_total", "stoa_plis_received_total",
             "stoa_firs_sent_total", "stoa_firs_received_total",
             "stoa_dtls_handshake_failures_total", "stoa_ice_failures_total",
             "stoa_ice_consent_losses_total", "stoa_media_loop_peer_connections",
@@ -352,7 +356,7 @@ async def test_echo_media():
 
 
 @tap.test("5% loss both ways on the peer: NACKs sent and received, retransmissions sent and "
-          "received, packets lost rise (video)", timeout=60)
+          "received, packets lost rise, ours and those the peer reports (video)", timeout=60)
 async def test_loss():
     peer = EchoPeer(data=False)
     async with JanusClient("ws") as c:
@@ -360,7 +364,7 @@ async def test_loss():
             await echo_call(c, peer)
             names = ("stoa_nacks_sent_total", "stoa_nacks_received_total",
                      "stoa_retransmissions_sent_total", "stoa_retransmissions_received_total",
-                     "stoa_rtp_lost_packets_total")
+                     "stoa_rtp_lost_packets_total", "stoa_rtp_remote_lost_packets_total")
             a = await scrape()
             peer.net.loss = 0.05
             # Five seconds drop ~7 video packets each way; a few more if
@@ -397,6 +401,46 @@ async def test_consent_loss():
             check(got == 1, "consent losses", got)
             check(b.get("stoa_peer_connections", state="ready") ==
                   a.get("stoa_peer_connections", state="ready") - 1, "the pc is no longer ready")
+        finally:
+            await peer.close()
+
+
+@tap.test("a peer that never answers ICE: a pc seen connecting (not ready) while the checks "
+          "run, then stoa_ice_failures_total +1, the call hung up and the pc gone",
+          timeout=45)
+async def test_ice_failure():
+    peer = EchoPeer(data=False)
+    # Every datagram to and from aiortc's ICE sockets is dropped from the
+    # start: the server's connectivity checks all time out.
+    peer.net.blackhole = True
+    async with JanusClient("ws") as c:
+        try:
+            await c.create_session()
+            await c.attach_handle(ECHOTEST)
+            a = await scrape()
+            await negotiate(c, peer)
+            mid = await scrape()
+            setup = sum(mid.get("stoa_peer_connections", state=s) -
+                        a.get("stoa_peer_connections", state=s)
+                        for s in ("new", "gathering", "connecting"))
+            check(setup == 1 and mid.get("stoa_peer_connections", state="ready") ==
+                  a.get("stoa_peer_connections", state="ready"),
+                  "while ICE checks run: one more pc in a setup state, none more ready",
+                  {s: (a.get("stoa_peer_connections", state=s),
+                       mid.get("stoa_peer_connections", state=s)) for s in STATES})
+            started = asyncio.get_event_loop().time()
+            ev = await c.event(lambda m: m.get("janus") in ("hangup", "webrtcup"), 35,
+                               "hangup after ICE failed")
+            check(ev.get("janus") == "hangup" and ev.get("reason") == "ICE failed",
+                  "ICE with a silent peer", ev)
+            diag("ICE failed after %.1f s" % (asyncio.get_event_loop().time() - started))
+            b = await wait_metric(lambda m: sum(m.get("stoa_peer_connections", state=s)
+                                                for s in STATES) ==
+                                  sum(a.get("stoa_peer_connections", state=s) for s in STATES),
+                                  5, "the failed pc gone from stoa_peer_connections")
+            got = b.total("stoa_ice_failures_total") - a.total("stoa_ice_failures_total")
+            check(got == 1, "ICE failures", got)
+            check(peer.net.passed["in"] == 0, "the blackhole let packets in", peer.net.passed)
         finally:
             await peer.close()
 
