@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/metrics.h"
 #include "core/plugins.h"
 #include "media/pc.h"
@@ -297,6 +298,18 @@ static json_t *admin_hangup_webrtc(stoa_request *req)
 	return stoa__api_success(req);
 }
 
+/* Janus's "loop-running": whether the thread that serves the handle's
+ * media runs. Stoa's handles have no loop of their own: it is the media
+ * loop of the handle's peer connection, so false while there is none. */
+static bool handle_loop_running(stoa_handle *h)
+{
+	stoa_pc *pc = stoa_handle_get_pc(h);
+	bool running = pc != NULL && stoa_loops_get(stoa_pc_loop_index(pc)) != NULL;
+	if (pc != NULL)
+		stoa_pc_unref(pc);
+	return running;
+}
+
 json_t *stoa__api_handle_info(stoa_handle *h, bool plugin_only)
 {
 	stoa_session *s = h->session;
@@ -307,7 +320,7 @@ json_t *stoa__api_handle_info(stoa_handle *h, bool plugin_only)
 		"session_timeout", s->timeout >= 0 ? s->timeout : stoa_config_session_timeout(),
 		"session_transport", s->transport_pkg,
 		"handle_id", (json_int_t)h->id,
-		"loop-running", 0,
+		"loop-running", handle_loop_running(h),
 		"created", (json_int_t)h->created,
 		"current_time", (json_int_t)now,
 		"plugin", h->plugin->package);

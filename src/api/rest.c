@@ -10,6 +10,8 @@
  *   5. a body that is not a JSON object                  → 400 invalid_json
  *   6. the handler: fields (400), ids (404), conflicts (409)
  * Body size is bounded before any of this, by the transport (413).
+ * Every answer, the transport's early refusals included, is counted in
+ * stoa_api_requests_total{api="rest"} by method and status.
  * Routing before authentication means an unknown path is 404 with or
  * without a token: the list of paths is public (docs/openapi.yaml) anyway.
  *
@@ -23,6 +25,7 @@
 
 #include "api/rest_internal.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #define STOA_LOG_MODULE "rest"
 
@@ -82,7 +85,7 @@ void stoa_rest_response_clear(stoa_rest_response *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
-void stoa_rest_refuse(unsigned status, stoa_rest_response *resp)
+void stoa_rest_refuse(const char *method, unsigned status, stoa_rest_response *resp)
 {
 	stoa_rest_err err = status == 413 ? STOA_REST_ERR_PAYLOAD_TOO_LARGE : STOA_REST_ERR_FORBIDDEN;
 
@@ -91,6 +94,7 @@ void stoa_rest_refuse(unsigned status, stoa_rest_response *resp)
 	resp->json = stoa__rest_error_body(err, NULL,
 					   status == 413 ? "the request body is over the size limit"
 							 : "the request's origin is not allowed");
+	stoa_metrics_rest_request(method, resp->status);
 }
 
 /* ---------------------------------------------------------------- query */
@@ -299,6 +303,7 @@ void stoa_rest_handle(const stoa_rest_request *req, stoa_rest_response *resp)
 	if (resp->status == 0)
 		stoa__rest_error(&ctx, STOA_REST_ERR_INTERNAL, NULL, "the handler gave no answer");
 	log_request(&ctx);
+	stoa_metrics_rest_request(req->method, resp->status);
 	if (ctx.body != NULL)
 		json_decref(ctx.body);
 }

@@ -66,9 +66,10 @@ bool stoa_rest_owns_path(const char *path);
 void stoa_rest_handle(const stoa_rest_request *req, stoa_rest_response *resp);
 
 /* An error response built before the request could be read (413 for a
- * declared body over the limit, 403 for a CORS refusal), in the same error
- * shape as every other REST error. `status` is 403 or 413. */
-void stoa_rest_refuse(unsigned status, stoa_rest_response *resp);
+ * body over the limit, 403 for a CORS refusal), in the same error shape as
+ * every other REST error, and counted in the metrics under `method`.
+ * `status` is 403 or 413. */
+void stoa_rest_refuse(const char *method, unsigned status, stoa_rest_response *resp);
 
 void stoa_rest_response_clear(stoa_rest_response *resp);
 

@@ -7,7 +7,8 @@
  *
  *  - Media counters (RTP packets and bytes, NACKs, retransmissions, PLIs,
  *    FIRs, losses, DTLS/ICE failures) are counted on the media loops, per
- *    packet for some. Each loop has one stoa_metrics_media block, aligned
+ *    packet for some, and the loss peers report in their RTCP receiver
+ *    reports on what we send. Each loop has one stoa_metrics_media block, aligned
  *    and padded to STOA_METRICS_LINE so no two loops' blocks share a cache
  *    line, and only that loop's thread writes it: a peer connection caches
  *    its loop's block when it is created (it runs only on that loop), and
@@ -24,9 +25,12 @@
  *  - Peer connections by state: one shared g_atomic gauge per state, moved
  *    on each state change (a handful per connection's life).
  *  - API requests by api, verb and error code: counted once per request in
- *    the dispatcher (janus_api.c), with shared atomic adds (API threads, not
+ *    the Janus/Admin dispatcher (janus_api.c) and in the REST API's entry
+ *    and early refusals (rest.c), with shared atomic adds (API threads, not
  *    a media path). Verbs the tables do not know count as "unknown" and
- *    codes outside Janus's list as "other", so the label set stays bounded.
+ *    codes outside the API's list as "other", so the label set stays
+ *    bounded: REST requests are labelled by HTTP method and status, never
+ *    by path.
  *  - Sessions and handles come from the session registry, and rooms,
  *    publishers and subscribers from the VideoRoom's admin "stats" request,
  *    at scrape time.
@@ -165,7 +169,7 @@ void stoa_metrics_pc_state(int from, int to)
 /* ---- API requests ---- */
 
 /* Janus's error codes (errors.h), 0 for success; anything else is "other". */
-static const int api_codes[] = {
+static const int janus_codes[] = {
 	STOA_OK,
 	STOA_ERR_UNAUTHORIZED,
 	STOA_ERR_UNAUTHORIZED_PLUGIN,
@@ -193,7 +197,34 @@ static const int api_codes[] = {
 	STOA_ERR_NOT_ACCEPTING_SESSIONS,
 	STOA_ERR_UNKNOWN,
 };
-#define API_CODES (G_N_ELEMENTS(api_codes) + 1) /* + "other" */
+
+/* The HTTP statuses the REST API answers with (api/rest_errors.c, plus
+ * the transport's preflight 200); anything else is "other". */
+static const int http_codes[] = {
+	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 500, 501, 503,
+};
+
+/* HTTP methods are labelled by these static spellings (the request's own
+ * string belongs to the connection); other methods count as "unknown". */
+static const char *const http_methods[] = {
+	"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS",
+};
+
+/* One row per API: its label and the codes its counters are kept for. */
+typedef struct api_kind {
+	const char *label;
+	const int *codes;
+	unsigned ncodes;
+} api_kind;
+
+static const api_kind api_kinds[STOA_METRICS_API_COUNT] = {
+	[STOA_METRICS_API_JANUS] = { "janus", janus_codes, G_N_ELEMENTS(janus_codes) },
+	[STOA_METRICS_API_ADMIN] = { "admin", janus_codes, G_N_ELEMENTS(janus_codes) },
+	[STOA_METRICS_API_REST] = { "rest", http_codes, G_N_ELEMENTS(http_codes) },
+};
+
+/* The longer code list, + "other". */
+#define API_CODES (MAX(G_N_ELEMENTS(janus_codes), G_N_ELEMENTS(http_codes)) + 1)
 
 /* Room for both verb tables with margin; slot 0 is "unknown". */
 #define API_VERBS 48
@@ -203,15 +234,17 @@ typedef struct api_verb {
 	uint64_t count[API_CODES];
 } api_verb;
 
-static api_verb api_verbs[2][API_VERBS] = {
+static api_verb api_verbs[STOA_METRICS_API_COUNT][API_VERBS] = {
+	{ [0] = { .name = "unknown" } },
 	{ [0] = { .name = "unknown" } },
 	{ [0] = { .name = "unknown" } },
 };
 
-static unsigned code_index(int code)
+/* The code's index in the API's list; the last slot ("other") if absent. */
+static unsigned code_index(const api_kind *k, int code)
 {
-	for (unsigned i = 0; i < G_N_ELEMENTS(api_codes); i++)
-		if (api_codes[i] == code)
+	for (unsigned i = 0; i < k->ncodes; i++)
+		if (k->codes[i] == code)
 			return i;
 	return API_CODES - 1;
 }
@@ -238,10 +271,24 @@ static api_verb *verb_slot(api_verb *table, const char *verb)
 	return &table[0];
 }
 
+static void count_api(stoa_metrics_api api, const char *verb, int code)
+{
+	api_verb *v = verb_slot(api_verbs[api], verb);
+	__atomic_fetch_add(&v->count[code_index(&api_kinds[api], code)], 1, __ATOMIC_RELAXED);
+}
+
 void stoa_metrics_api_request(bool admin, const char *verb, int code)
 {
-	api_verb *v = verb_slot(api_verbs[admin ? 1 : 0], verb);
-	__atomic_fetch_add(&v->count[code_index(code)], 1, __ATOMIC_RELAXED);
+	count_api(admin ? STOA_METRICS_API_ADMIN : STOA_METRICS_API_JANUS, verb, code);
+}
+
+void stoa_metrics_rest_request(const char *method, unsigned status)
+{
+	const char *verb = NULL;
+	for (size_t i = 0; method != NULL && i < G_N_ELEMENTS(http_methods); i++)
+		if (strcmp(method, http_methods[i]) == 0)
+			verb = http_methods[i];
+	count_api(STOA_METRICS_API_REST, verb, (int)status);
 }
 
 /* ---- rendering ---- */
@@ -304,6 +351,11 @@ static const media_family media_families[] = {
 	  "Packets missing from what peers sent (RFC 3550 cumulative lost, counted once a second; "
 	  "includes packets later repaired by retransmission).",
 	  MF(lost), true },
+	{ "stoa_rtp_remote_lost_packets_total",
+	  "Packets of what the server sent that peers reported lost in their RTCP receiver "
+	  "reports (RFC 3550 cumulative lost, counted as it rises; includes packets later "
+	  "repaired by retransmission).",
+	  MF(remote_lost), true },
 	{ "stoa_plis_sent_total", "Picture Loss Indications sent to peers.", MF(plis_sent), false },
 	{ "stoa_plis_received_total", "Picture Loss Indications received from peers.",
 	  MF(plis_received), false },
@@ -380,9 +432,11 @@ static void render_pcs(GString *out)
 static void render_api(GString *out)
 {
 	family(out, "stoa_api_requests_total", "counter",
-	       "Requests the Janus API (api=\"janus\") and Admin API (api=\"admin\") answered, by "
-	       "verb and error code (code \"0\": no error).");
-	for (int a = 0; a < 2; a++) {
+	       "Requests the Janus API (api=\"janus\"), the Admin API (api=\"admin\") and the "
+	       "REST API (api=\"rest\") answered, by verb (the HTTP method for REST) and error "
+	       "code (code \"0\": no error; the HTTP status for REST).");
+	for (int a = 0; a < STOA_METRICS_API_COUNT; a++) {
+		const api_kind *k = &api_kinds[a];
 		for (int i = 0; i < API_VERBS; i++) {
 			api_verb *v = &api_verbs[a][i];
 			const char *name = __atomic_load_n(&v->name, __ATOMIC_ACQUIRE);
@@ -391,12 +445,12 @@ static void render_api(GString *out)
 				if (n == 0)
 					continue;
 				char code[16];
-				if (c < G_N_ELEMENTS(api_codes))
-					g_snprintf(code, sizeof(code), "%d", api_codes[c]);
+				if (c < k->ncodes)
+					g_snprintf(code, sizeof(code), "%d", k->codes[c]);
 				else
 					g_strlcpy(code, "other", sizeof(code));
 				char *labels = g_strdup_printf("api=\"%s\",verb=\"%s\",code=\"%s\"",
-							       a ? "admin" : "janus", name, code);
+							       k->label, name, code);
 				sample(out, "stoa_api_requests_total", labels, n);
 				g_free(labels);
 			}

@@ -36,6 +36,7 @@ typedef struct stoa_metrics_media {
 	uint64_t nacks_sent[2], nacks_received[2];	/* sequence numbers asked for */
 	uint64_t rtx_sent[2], rtx_received[2];		/* retransmissions */
 	uint64_t lost[2];				/* RFC 3550 cumulative lost, rises only */
+	uint64_t remote_lost[2];			/* the same, from peers' reports on ours */
 	uint64_t plis_sent, plis_received, firs_sent, firs_received;
 	uint64_t dtls_handshake_failures, ice_failures, consent_losses;
 } __attribute__((aligned(STOA_METRICS_LINE))) stoa_metrics_media;
@@ -71,11 +72,25 @@ void stoa_metrics_loop_pcs(int index, int delta);
  * -1 when it is freed (stoa_pc_state values otherwise). Any thread. */
 void stoa_metrics_pc_state(int from, int to);
 
+/* The APIs stoa_api_requests_total counts, its `api` label. */
+typedef enum stoa_metrics_api {
+	STOA_METRICS_API_JANUS,
+	STOA_METRICS_API_ADMIN,
+	STOA_METRICS_API_REST,
+	STOA_METRICS_API_COUNT
+} stoa_metrics_api;
+
 /* An API request reached the dispatcher: `admin` for the Admin API, `verb`
  * the verb table's spelling (a static string) or NULL for one the table
  * does not know, `code` 0 for a reply that is not an error. Any thread;
  * lock-free (g_atomic-style adds on shared counters: not a media path). */
 void stoa_metrics_api_request(bool admin, const char *verb, int code);
+
+/* The REST API answered a request: `method` the HTTP method (any string;
+ * methods outside a fixed list count as "unknown"), `status` the HTTP
+ * status sent (statuses the REST API does not use count as "other"). Any
+ * thread; lock-free, as above. */
+void stoa_metrics_rest_request(const char *method, unsigned status);
 
 /* The whole exposition text; g_free it. Any thread (it calls the
  * VideoRoom's handle_admin_message for its room counts, which takes the

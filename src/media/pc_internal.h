@@ -73,6 +73,9 @@ typedef struct stoa_pc_stream {
 	uint32_t last_out_ts;
 	int64_t last_out_us;
 	uint32_t rtt_ms;
+	/* The peer's last RFC 3550 cumulative lost for our main SSRC, as far
+	 * as it was added to the loop's remote_lost metric. */
+	int32_t remote_lost_counted;
 } stoa_pc_stream;
 
 struct stoa_pc {

@@ -505,6 +505,14 @@ static void on_report_blocks(stoa_pc *pc, const uint8_t *blocks, unsigned count)
 		if (s == NULL)
 			continue;
 		stoa_rtp_send_stats_on_report(&s->sstats, &rb, ntp_mid);
+		/* What the peer lost of what we send, for operators: the rises
+		 * of its cumulative lost, as count_lost() does for ours. */
+		if (rb.ssrc == s->local_ssrc) {
+			if (rb.cum_lost > s->remote_lost_counted)
+				stoa_metrics_add(&pc->metrics->remote_lost[s->video],
+						 (uint64_t)(rb.cum_lost - s->remote_lost_counted));
+			s->remote_lost_counted = rb.cum_lost;
+		}
 		int32_t rtt = stoa_rtp_rtt_ms(&rb, ntp_mid);
 		if (rtt >= 0)
 			s->rtt_ms = (uint32_t)rtt;

@@ -121,18 +121,22 @@ def diag(text):
 
 
 class _Test:
-    def __init__(self, name, fn, timeout, kwargs, uses_shared=True):
+    def __init__(self, name, fn, timeout, kwargs, uses_shared=True, skip_if=None):
         self.name = name
         self.fn = fn
         self.timeout = timeout
         self.kwargs = kwargs
         self.uses_shared = uses_shared
+        self.skip_if = skip_if
 
 
 class Tap:
     """Collects tests and runs them, printing TAP.
 
     @tap.test("name")            a test (sync or async function)
+    @tap.test("name", skip_if=f) skipped ("ok N - name # SKIP why") when
+                                 f() returns a reason, e.g. a test that needs
+                                 a peer address the machine does not have
     @tap.both("name")            the same async body twice, called with
                                  transport="http" and transport="ws"
     tap.run(shared=Server(...))  runs them all; with `shared`, the server is
@@ -152,9 +156,10 @@ class Tap:
         self.tests = []
         self.shared = None
 
-    def test(self, name=None, timeout=None, **kwargs):
+    def test(self, name=None, timeout=None, skip_if=None, **kwargs):
         def deco(fn):
-            self.tests.append(_Test(name or fn.__name__, fn, timeout or self.timeout, kwargs))
+            self.tests.append(_Test(name or fn.__name__, fn, timeout or self.timeout, kwargs,
+                                    skip_if=skip_if))
             return fn
         return deco
 
@@ -201,6 +206,10 @@ class Tap:
             raise result["error"]
 
     def _execute(self, num, t):
+        why = t.skip_if() if t.skip_if is not None else None
+        if why:
+            print("ok %d - %s # SKIP %s" % (num, t.name, why), flush=True)
+            return
         _current_servers.clear()
         shared = self.shared if t.uses_shared else None
         log_mark = shared.log_size() if shared is not None else 0

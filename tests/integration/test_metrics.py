@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prometheus metrics: the text the Admin API's `metrics` verb returns
-(Stoa's extension) and, when the REST API serves it, GET /metrics on the
-admin port (7088), parsed with the Prometheus Python parser (Debian
+(Stoa's extension) and GET /metrics on the admin port (7088; a failure if
+it is not served), parsed with the Prometheus Python parser (Debian
 python3-prometheus-client) and checked against what the test did:
 
   - the text parses; every family has HELP and a counter or gauge TYPE;
@@ -11,18 +11,23 @@ python3-prometheus-client) and checked against what the test did:
     creates and destroys;
   - stoa_api_requests_total rises by exactly the requests made, by api,
     verb and code (0 for success, 458 for an unknown session, verb
-    "unknown" for a verb no table knows);
+    "unknown" for a verb no table knows); REST requests by HTTP method and
+    status (api="rest"), the transport's early 413 and preflight included;
   - an EchoTest call with aiortc (Debian python3-aiortc): RTP packets and
-    bytes received and sent rise, audio and video, between two scrapes; a
+    bytes received and sent rise, audio and video, between two scrapes (the
+    second through GET /metrics); a
     ready peer connection and a loop with a peer connection and rising CPU
     time during the call, no ready one after the hangup; a PLI and a FIR
     the peer sends are counted received, and the EchoTest's keyframe
     request in answer counted sent;
   - 5% loss both ways on the peer's sockets (aiortc_peer.NetFilter): the
     server NACKs what it misses, counts it lost and gets retransmissions,
-    and is NACKed and retransmits in turn;
+    and is NACKed and retransmits in turn; the loss the peer reports in its
+    receiver reports on what the server sends rises;
   - a peer that goes silent: one consent loss; an offer with a wrong DTLS
-    fingerprint: one DTLS handshake failure;
+    fingerprint: one DTLS handshake failure; a peer that never answers ICE:
+    its pc counted in a setup state (not ready) while the checks run, then
+    one ICE failure and the pc gone;
   - VideoRoom rooms, participants, publishers and subscribers (from the
     plugin's admin "stats" request) follow a room with one publisher and
     one subscriber, and the publisher is asked for a keyframe.
@@ -42,8 +47,8 @@ import sys
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from stoa_harness import (ECHOTEST, HttpClient, JanusClient, Server, Tap, check,  # noqa: E402
-                          diag, expect, expect_error)
+from stoa_harness import (ADMIN_HTTP_PORT, ECHOTEST, HttpClient, JanusClient, Server,  # noqa: E402
+                          Tap, check, diag, expect, expect_error, raw_http)
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -148,7 +153,8 @@ async def test_format():
             "stoa_rtp_sent_packets_total", "stoa_rtp_sent_bytes_total",
             "stoa_nacks_sent_total", "stoa_nacks_received_total",
             "stoa_retransmissions_sent_total", "stoa_retransmissions_received_total",
-            "stoa_rtp_lost_packets_total", "stoa_plis_sent_total", "stoa_plis_received_total",
+            "stoa_rtp_lost_packets_total", "stoa_rtp_remote_lost_packets_total",
+            "stoa_plis_sent_total", "stoa_plis_received_total",
             "stoa_firs_sent_total", "stoa_firs_received_total",
             "stoa_dtls_handshake_failures_total", "stoa_ice_failures_total",
             "stoa_ice_consent_losses_total", "stoa_media_loop_peer_connections",
@@ -168,22 +174,64 @@ async def test_format():
     Metrics(r["metrics"])
 
 
-@tap.test("GET /metrics on the admin port (when the REST API serves it) parses and has "
-          "the same families")
-async def test_http_metrics(srv):
-    async with HttpClient(srv.admin_http_port) as h:
+async def scrape_http():
+    """One scrape through GET /metrics on the admin port (the REST route,
+    with the admin_secret as its Bearer token)."""
+    async with HttpClient(ADMIN_HTTP_PORT) as h:
         r = await h.get("/metrics", headers={"Authorization": "Bearer %s" % ADMIN_SECRET})
-    if r.status == 404:
-        diag("GET /metrics answers 404: the REST route is not there; skipped")
-        return
     check(r.status == 200, "GET /metrics", repr(r))
     ctype = r.headers.get("Content-Type", "")
     check(ctype.startswith("text/plain") and "0.0.4" in ctype,
           "Content-Type should be text/plain; version=0.0.4", ctype)
-    m = Metrics(r.body.decode())
+    return Metrics(r.body.decode())
+
+
+@tap.test("GET /metrics on the admin port parses and has the same families as the "
+          "Admin API's metrics verb")
+async def test_http_metrics():
+    m = await scrape_http()
+    a = await scrape()
     check(m.get("stoa_sessions") is not None and
           m.get("stoa_peer_connections", state="ready") is not None,
-          "GET /metrics lacks the gauges", r.body[:500])
+          "GET /metrics lacks the gauges", m.text[:500])
+    check({f.name for f in m.families} == {f.name for f in a.families},
+          "GET /metrics and the metrics verb have different families",
+          sorted({f.name for f in m.families} ^ {f.name for f in a.families}))
+
+
+@tap.test("stoa_api_requests_total{api=\"rest\"}: +1 GET 200, +1 GET 401, +1 GET 404, "
+          "+1 POST 413 (refused before the body), +1 OPTIONS 200 (preflight)")
+async def test_rest_requests():
+    auth = {"Authorization": "Bearer %s" % ADMIN_SECRET}
+    before = await scrape()
+    async with HttpClient(ADMIN_HTTP_PORT) as h:
+        r = await h.get("/api/v1/health", headers=auth)
+        check(r.status == 200, "GET /api/v1/health", repr(r))
+        r = await h.get("/api/v1/info")
+        check(r.status == 401, "GET /api/v1/info without a token", repr(r))
+        r = await h.get("/api/v1/no-such-thing", headers=auth)
+        check(r.status == 404, "GET of an unknown path", repr(r))
+        r = await h.request("OPTIONS", "/api/v1/rooms",
+                            headers={"Origin": "http://ui.example",
+                                     "Access-Control-Request-Method": "POST"})
+        check(r.status == 200, "the preflight", repr(r))
+    status, _, _ = await raw_http(
+        "POST /api/v1/rooms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n" % ADMIN_SECRET,
+        port=ADMIN_HTTP_PORT)
+    check(status == 413, "a declared 100 MB body", status)
+    after = await scrape()
+
+    def delta(**labels):
+        return after.total("stoa_api_requests_total", **labels) - \
+            before.total("stoa_api_requests_total", **labels)
+    for verb, code in (("GET", "200"), ("GET", "401"), ("GET", "404"), ("POST", "413"),
+                       ("OPTIONS", "200")):
+        got = delta(api="rest", verb=verb, code=code)
+        check(got == 1, "REST %s code %s" % (verb, code), got)
+    check(delta(api="rest") == 5, "REST requests in all", delta(api="rest"))
+    check(delta(api="admin") == 1 and delta(api="janus") == 0,
+          "REST requests counted as another API", delta(api="admin"), delta(api="janus"))
 
 
 @tap.test("stoa_sessions and stoa_handles follow 2 sessions with 3 handles, a detach and "
@@ -282,7 +330,8 @@ async def test_echo_media():
             await receiver._send_rtcp(RtcpPsfbPacket(
                 fmt=4, ssrc=rtcp_ssrc, media_ssrc=0, fci=struct.pack("!LB3x", ssrc, 1)))
             await asyncio.sleep(2)
-            b = await scrape()
+            # Through GET /metrics this time: the HTTP text is what Prometheus reads.
+            b = await scrape_http()
             for name in ("stoa_rtp_received_packets_total", "stoa_rtp_received_bytes_total",
                          "stoa_rtp_sent_packets_total", "stoa_rtp_sent_bytes_total"):
                 for kind in ("audio", "video"):
@@ -307,7 +356,7 @@ async def test_echo_media():
 
 
 @tap.test("5% loss both ways on the peer: NACKs sent and received, retransmissions sent and "
-          "received, packets lost rise (video)", timeout=60)
+          "received, packets lost rise, ours and those the peer reports (video)", timeout=60)
 async def test_loss():
     peer = EchoPeer(data=False)
     async with JanusClient("ws") as c:
@@ -315,7 +364,7 @@ async def test_loss():
             await echo_call(c, peer)
             names = ("stoa_nacks_sent_total", "stoa_nacks_received_total",
                      "stoa_retransmissions_sent_total", "stoa_retransmissions_received_total",
-                     "stoa_rtp_lost_packets_total")
+                     "stoa_rtp_lost_packets_total", "stoa_rtp_remote_lost_packets_total")
             a = await scrape()
             peer.net.loss = 0.05
             # Five seconds drop ~7 video packets each way; a few more if
@@ -356,6 +405,46 @@ async def test_consent_loss():
             await peer.close()
 
 
+@tap.test("a peer that never answers ICE: a pc seen connecting (not ready) while the checks "
+          "run, then stoa_ice_failures_total +1, the call hung up and the pc gone",
+          timeout=45)
+async def test_ice_failure():
+    peer = EchoPeer(data=False)
+    # Every datagram to and from aiortc's ICE sockets is dropped from the
+    # start: the server's connectivity checks all time out.
+    peer.net.blackhole = True
+    async with JanusClient("ws") as c:
+        try:
+            await c.create_session()
+            await c.attach_handle(ECHOTEST)
+            a = await scrape()
+            await negotiate(c, peer)
+            mid = await scrape()
+            setup = sum(mid.get("stoa_peer_connections", state=s) -
+                        a.get("stoa_peer_connections", state=s)
+                        for s in ("new", "gathering", "connecting"))
+            check(setup == 1 and mid.get("stoa_peer_connections", state="ready") ==
+                  a.get("stoa_peer_connections", state="ready"),
+                  "while ICE checks run: one more pc in a setup state, none more ready",
+                  {s: (a.get("stoa_peer_connections", state=s),
+                       mid.get("stoa_peer_connections", state=s)) for s in STATES})
+            started = asyncio.get_event_loop().time()
+            ev = await c.event(lambda m: m.get("janus") in ("hangup", "webrtcup"), 35,
+                               "hangup after ICE failed")
+            check(ev.get("janus") == "hangup" and ev.get("reason") == "ICE failed",
+                  "ICE with a silent peer", ev)
+            diag("ICE failed after %.1f s" % (asyncio.get_event_loop().time() - started))
+            b = await wait_metric(lambda m: sum(m.get("stoa_peer_connections", state=s)
+                                                for s in STATES) ==
+                                  sum(a.get("stoa_peer_connections", state=s) for s in STATES),
+                                  5, "the failed pc gone from stoa_peer_connections")
+            got = b.total("stoa_ice_failures_total") - a.total("stoa_ice_failures_total")
+            check(got == 1, "ICE failures", got)
+            check(peer.net.passed["in"] == 0, "the blackhole let packets in", peer.net.passed)
+        finally:
+            await peer.close()
+
+
 @tap.test("a wrong DTLS fingerprint in the offer: stoa_dtls_handshake_failures_total +1",
           timeout=30)
 async def test_dtls_failure():
@@ -389,14 +478,13 @@ async def test_dtls_failure():
           "publisher and a subscriber, back after; the publisher is sent a PLI", timeout=60)
 async def test_videoroom():
     why = videoroom_missing()
-    if why:
-        diag("skipped: %s" % why)
-        return
+    check(not why, "the VideoRoom plugin is part of the build", why)
     base = await scrape()
-    if base.get("stoa_videoroom_rooms") is None:
-        diag("no stoa_videoroom_* gauges: the VideoRoom does not answer the admin stats "
-             "request; skipped")
-        return
+    missing = [g for g in ("stoa_videoroom_rooms", "stoa_videoroom_participants",
+                           "stoa_videoroom_publishers", "stoa_videoroom_subscribers")
+               if base.get(g) is None]
+    check(not missing, "no VideoRoom gauges: the plugin does not answer the admin stats "
+          "request", missing)
     pub, sub = RoomPeer(publish=True), RoomPeer()
     async with JanusClient("ws") as c:
         try:

@@ -2,10 +2,12 @@
  * test_rest.c: unit tests for the REST API's request path (src/api/rest*.c)
  * without sockets or plugins: routing (404, 405 with Allow), Bearer tokens
  * and scopes (401 with WWW-Authenticate, 403), open endpoints, bodies (415,
- * invalid JSON), the one error shape, and every error's row in the table.
+ * invalid JSON), the one error shape, every error's row in the table, and
+ * the count of answers in stoa_api_requests_total (method and status only).
  * No plugin is loaded, so room requests answer 503 — the point where the
  * VideoRoom would be called.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -14,6 +16,7 @@
 #include "api/rest_internal.h"
 #include "core/conf.h"
 #include "core/config.h"
+#include "core/metrics.h"
 
 static stoa_config cfg;
 
@@ -182,12 +185,55 @@ static void test_error_table(void)
 		json_decref(body);
 	}
 	stoa_rest_response r;
-	stoa_rest_refuse(413, &r);
+	stoa_rest_refuse("POST", 413, &r);
 	assert_error(&r, 413, "payload_too_large");
 	stoa_rest_response_clear(&r);
-	stoa_rest_refuse(403, &r);
+	stoa_rest_refuse("GET", 403, &r);
 	assert_error(&r, 403, "forbidden");
 	stoa_rest_response_clear(&r);
+}
+
+/* How often the metrics text says REST answered `verb` with `code`. */
+static unsigned rest_count(const char *verb, const char *code)
+{
+	char *text = stoa_metrics_render();
+	char *key = g_strdup_printf("stoa_api_requests_total{api=\"rest\",verb=\"%s\",code=\"%s\"} ",
+				    verb, code);
+	const char *at = strstr(text, key);
+	unsigned n = at != NULL ? (unsigned)strtoul(at + strlen(key), NULL, 10) : 0;
+
+	g_free(key);
+	g_free(text);
+	return n;
+}
+
+/* Every answer is counted by method and status, never by path: made-up
+ * paths and methods cannot grow the metrics' label set. */
+static void test_metrics(void)
+{
+	stoa_rest_response r;
+	unsigned get404 = rest_count("GET", "404"), unknown405 = rest_count("unknown", "405");
+	unsigned post413 = rest_count("POST", "413");
+
+	for (int i = 0; i < 3; i++) {
+		char *path = g_strdup_printf("/api/v1/made-up-%d", i);
+		run(&r, "GET", path, "r", NULL, NULL);
+		g_assert_cmpuint(r.status, ==, 404);
+		stoa_rest_response_clear(&r);
+		g_free(path);
+	}
+	run(&r, "FROBNICATE", "/api/v1/info", "r", NULL, NULL);
+	g_assert_cmpuint(r.status, ==, 405);
+	stoa_rest_response_clear(&r);
+	stoa_rest_refuse("POST", 413, &r);
+	stoa_rest_response_clear(&r);
+	g_assert_cmpuint(rest_count("GET", "404"), ==, get404 + 3);
+	g_assert_cmpuint(rest_count("unknown", "405"), ==, unknown405 + 1);
+	g_assert_cmpuint(rest_count("POST", "413"), ==, post413 + 1);
+	char *text = stoa_metrics_render();
+	g_assert_null(strstr(text, "made-up"));
+	g_assert_null(strstr(text, "FROBNICATE"));
+	g_free(text);
 }
 
 int main(int argc, char **argv)
@@ -211,6 +257,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rest/bodies", test_bodies);
 	g_test_add_func("/rest/scopes", test_scopes);
 	g_test_add_func("/rest/error_table", test_error_table);
+	g_test_add_func("/rest/metrics", test_metrics);
 	rc = g_test_run();
 
 	g_ptr_array_free(cfg.rest_tokens, TRUE);

@@ -126,6 +126,8 @@ typedef struct stoa__http_request {
 	const char *subpath;	/* url after the base path (points into MHD's url) */
 	GByteArray *body;	/* POST body so far */
 	bool responded;		/* a response was queued before the body was read */
+	bool too_large;		/* a chunked body crossed max_request_size: 413 at the end */
+	size_t discarded;	/* body bytes dropped since (bounded: see request_body) */
 	unsigned status;	/* non-zero: answer with this empty response (403, OPTIONS) */
 	char peer[64];
 } stoa__http_request;
@@ -170,7 +172,8 @@ STOA_MHD_RESULT stoa__http_rest_handle(struct MHD_Connection *c, const stoa__htt
 				       const char *url, const char *method);
 /* A REST error answered before the body is read (413, or 403 for CORS),
  * in the REST error shape. */
-STOA_MHD_RESULT stoa__http_rest_refuse(struct MHD_Connection *c, unsigned status);
+STOA_MHD_RESULT stoa__http_rest_refuse(struct MHD_Connection *c, const char *method,
+				       unsigned status);
 
 /* ---- http_longpoll.c ---- */
 

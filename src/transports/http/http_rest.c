@@ -110,10 +110,11 @@ STOA_MHD_RESULT stoa__http_rest_handle(struct MHD_Connection *c, const stoa__htt
 	return send_response(c, &resp);
 }
 
-STOA_MHD_RESULT stoa__http_rest_refuse(struct MHD_Connection *c, unsigned status)
+STOA_MHD_RESULT stoa__http_rest_refuse(struct MHD_Connection *c, const char *method,
+				       unsigned status)
 {
 	stoa_rest_response resp;
 
-	stoa_rest_refuse(status, &resp);
+	stoa_rest_refuse(method, status, &resp);
 	return send_response(c, &resp);
 }

@@ -32,6 +32,7 @@
 #include "api/rest.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/tls_selfsigned.h"
 #include "stoa/version.h"
 #include "transports/http/http.h"
@@ -230,15 +231,16 @@ static bool declared_too_large(struct MHD_Connection *c)
 	return n > stoa__http_conf.max_request_size;
 }
 
-/* Answers before the body is read; MHD then discards the body and closes
- * the connection, so this is only for bodies we refuse to read. REST
- * clients get the REST error body, everyone else an empty one. */
+/* Answers a body we refuse to read: right after the headers (MHD then
+ * discards the body and closes the connection after the answer), or once
+ * a chunked body that crossed the bound has ended. REST clients get the REST error body, everyone else
+ * an empty one. */
 static STOA_MHD_RESULT respond_early(struct MHD_Connection *c, stoa__http_request *req,
-				     unsigned status)
+				     const char *method, unsigned status)
 {
 	req->responded = true;
 	if (req->route == STOA_HTTP_ROUTE_REST)
-		return stoa__http_rest_refuse(c, status);
+		return stoa__http_rest_refuse(c, method, status);
 	return stoa__http_respond_empty(c, status);
 }
 
@@ -262,13 +264,19 @@ static STOA_MHD_RESULT request_begin(const stoa__http_listener *l, struct MHD_Co
 	if (declared_too_large(c)) {
 		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: %s %s: body over %zu bytes refused",
 				     req->peer, method, url, stoa__http_conf.max_request_size);
-		return respond_early(c, req, HTTP_CONTENT_TOO_LARGE);
+		return respond_early(c, req, method, HTTP_CONTENT_TOO_LARGE);
 	}
 	return MHD_YES;
 }
 
-/* A chunked body can exceed the bound after its headers were accepted; MHD
- * cannot answer in the middle of an upload, so the connection is closed. */
+/* A chunked body (no Content-Length) can exceed the bound after its
+ * headers were accepted. libmicrohttpd (0.9.75) lets the access handler
+ * queue a response before the upload or after it, never in the middle, so
+ * we keep reading and drop what comes, then answer 413 with the error body
+ * when the body ends. Dropping is bounded too: a client that sends more
+ * than DRAIN_MAX past the bound gets the connection closed instead. */
+#define DRAIN_MAX (1024 * 1024)
+
 static STOA_MHD_RESULT request_body(stoa__http_request *req, const char *data, size_t *size)
 {
 	size_t have = req->body != NULL ? req->body->len : 0;
@@ -277,10 +285,24 @@ static STOA_MHD_RESULT request_body(stoa__http_request *req, const char *data, s
 		*size = 0;
 		return MHD_YES;
 	}
-	if (*size > stoa__http_conf.max_request_size - have) {
-		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: body over %zu bytes, closing",
+	if (!req->too_large && *size > stoa__http_conf.max_request_size - have) {
+		STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: body over %zu bytes refused",
 				     req->peer, stoa__http_conf.max_request_size);
-		return MHD_NO;
+		req->too_large = true;
+		req->discarded = have;
+		if (req->body != NULL)
+			g_byte_array_free(req->body, TRUE);
+		req->body = NULL;
+	}
+	if (req->too_large) {
+		req->discarded += *size;
+		*size = 0;
+		if (req->discarded - stoa__http_conf.max_request_size > DRAIN_MAX) {
+			STOA_LOG_RATELIMITED(STOA_LOG_WARN, 10, "%s: body still coming %d bytes past "
+					     "the limit, closing", req->peer, DRAIN_MAX);
+			return MHD_NO;
+		}
+		return MHD_YES;
 	}
 	if (req->body == NULL)
 		req->body = g_byte_array_new();
@@ -326,10 +348,16 @@ static STOA_MHD_RESULT on_request(void *cls, struct MHD_Connection *c, const cha
 		return request_body(req, upload_data, upload_size);
 	if (req->responded)
 		return MHD_YES;
+	if (req->too_large)
+		return respond_early(c, req, method, HTTP_CONTENT_TOO_LARGE);
 	if (req->status == MHD_HTTP_FORBIDDEN && req->route == STOA_HTTP_ROUTE_REST)
-		return stoa__http_rest_refuse(c, req->status);
-	if (req->status != 0)
+		return stoa__http_rest_refuse(c, method, req->status);
+	if (req->status != 0) {
+		/* A CORS preflight (OPTIONS) of the REST API counts as a REST request. */
+		if (req->route == STOA_HTTP_ROUTE_REST)
+			stoa_metrics_rest_request(method, req->status);
 		return stoa__http_respond_empty(c, req->status);
+	}
 	return request_end(req, c, url, method);
 }
 
