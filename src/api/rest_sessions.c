@@ -98,8 +98,14 @@ void stoa__rest_session_get(stoa_rest_ctx *ctx)
 		return;
 	o = session_json(s, &hs);
 	handles = json_array();
-	for (guint i = 0; i < hs->len; i++)
-		json_array_append_new(handles, stoa__api_handle_info(hs->pdata[i], false));
+	for (guint i = 0; i < hs->len; i++) {
+		json_t *info = stoa__api_handle_info(hs->pdata[i], false);
+		/* The Janus API token the handle was attached with is a credential:
+		 * the Admin API (admin_secret) shows it, as Janus does, but a REST
+		 * token with only the read scope must not learn it. */
+		json_object_del(info, "token");
+		json_array_append_new(handles, info);
+	}
 	g_ptr_array_unref(hs);
 	json_object_set_new(o, "handles", handles);
 	stoa_session_unref(s);

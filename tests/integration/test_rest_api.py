@@ -954,6 +954,27 @@ async def test_run_token():
         check("this run's token" not in srv.log_text(), "a run token next to configured ones")
 
 
+@tap.test("a handle's Janus API token (token_auth) is in the Admin API's handle_info, as in "
+          "Janus, and never in REST session detail, which a read-only token can see")
+async def test_handle_token_hidden():
+    conf = MAIN_CONF.replace("general: {\n", "general: {\n\ttoken_auth = true\n", 1)
+    srv = Server(config=conf, offset=60)
+    async with srv:
+        async with JanusClient("http", admin=True, port=srv.admin_http_port,
+                               admin_secret=ADMIN_SECRET) as a:
+            expect(await a.request("add_token", token="tok-vr", plugins=[VIDEOROOM]))
+            async with JanusClient("ws", port=srv.ws_port, token="tok-vr") as c:
+                sid = await c.create_session()
+                hid = await c.attach_handle(VIDEOROOM)
+                info = expect(await a.request("handle_info", session_id=sid, handle_id=hid))
+                check(info["info"].get("token") == "tok-vr", "Admin API handle_info token", info)
+                detail = ok(await arest("GET", "/api/v1/sessions/%d" % sid, token=READER,
+                                        port=srv.admin_http_port))
+                hi = detail["handles"][0]
+                check(hi["handle_id"] == hid and "token" not in hi,
+                      "REST session detail shows the handle's token", hi)
+
+
 def conf_text(srv):
     try:
         with open(os.path.join(srv.folder, VR_CONF)) as f:
