@@ -94,7 +94,9 @@ static int check_word(vr_req *r, const char *name, const char *expected)
 	if (!json_is_string(v))
 		return vr_error(r, VR_ERR_INVALID_ELEMENT, "Invalid element type (%s should be a string)",
 				name);
-	if (strcmp(json_string_value(v), expected) != 0)
+	/* In constant time: a timing difference would let a client guess a
+	 * secret or PIN a byte at a time. */
+	if (!vr_core->secret_equal(json_string_value(v), expected))
 		return vr_error(r, VR_ERR_UNAUTHORIZED, "Unauthorized (wrong %s)", name);
 	return 0;
 }
@@ -299,7 +301,7 @@ json_t *vr_req_list(vr_req *r)
 	json_t *key = json_object_get(r->body, "admin_key");
 	bool show_private = r->admin && json_is_true(json_object_get(r->body, "include_private"));
 	if (key != NULL && vr_conf.admin_key != NULL) {
-		if (!json_is_string(key) || strcmp(json_string_value(key), vr_conf.admin_key) != 0) {
+		if (!json_is_string(key) || !vr_core->secret_equal(json_string_value(key), vr_conf.admin_key)) {
 			vr_error(r, VR_ERR_UNAUTHORIZED, "Unauthorized (wrong admin_key)");
 			return NULL;
 		}
