@@ -248,8 +248,14 @@ static void room_empty(vr_room *room)
 	json_t *ev = json_pack("{s:s,s:I}", "videoroom", "destroyed", "room", (json_int_t)room->s.room);
 	vr_notify_room(room, ev, NULL, true);
 	json_decref(ev);
-	while (room->subscribers->len > 0)
-		vr_subscriber_remove(room->subscribers->pdata[0]);
+	/* Janus hangs up every participant's pc, subscribers' included: a
+	 * subscriber left with an open pc would keep its ICE/DTLS (and the
+	 * client would wait for media that never comes). */
+	while (room->subscribers->len > 0) {
+		vr_subscriber *s = room->subscribers->pdata[0];
+		vr_defer_close(s->ps);
+		vr_subscriber_remove(s);
+	}
 	GList *pubs = g_hash_table_get_values(room->participants);
 	for (GList *l = pubs; l != NULL; l = l->next) {
 		vr_publisher *p = l->data;
