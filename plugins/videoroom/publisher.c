@@ -434,9 +434,7 @@ static int check_publish(vr_req *r, vr_publisher *p)
 	if (g_strcmp0(type, "offer") != 0)
 		return vr_error(r, VR_ERR_INVALID_SDP_TYPE, "Unknown SDP type '%s'", type);
 	if (!p->in_room)
-		return vr_error(r, VR_ERR_NO_SUCH_ROOM, "Not in a room (left, kicked or destroyed)");
-	if (p->kicked)
-		return vr_error(r, VR_ERR_UNAUTHORIZED, "Unauthorized, you have been kicked");
+		return vr_error(r, VR_ERR_NO_SUCH_ROOM, "Not in a room (left or destroyed)");
 	vr_room *room = p->room;
 	const char *ac = json_string_value(json_object_get(r->body, "audiocodec"));
 	const char *vc = json_string_value(json_object_get(r->body, "videocodec"));

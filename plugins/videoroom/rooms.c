@@ -401,6 +401,23 @@ static vr_publisher *participant(vr_req *r, vr_room *room)
 	return p;
 }
 
+/* The subscriptions the kicked user made with its private_id end too, as
+ * in Janus: in a require_pvtid room a private_id is what ties a subscriber
+ * handle to a participant, so only there do we know they are its. */
+static void kick_subscriptions(vr_room *room, vr_publisher *p)
+{
+	for (guint i = 0; i < room->subscribers->len;) {
+		vr_subscriber *s = room->subscribers->pdata[i];
+		if (s->pvt_id != p->private_id) {
+			i++;
+			continue;
+		}
+		s->kicked = true;
+		vr_defer_close(s->ps);
+		vr_subscriber_remove(s); /* removes it from room->subscribers */
+	}
+}
+
 json_t *vr_req_kick(vr_req *r)
 {
 	g_mutex_lock(&vr_lock);
@@ -414,6 +431,8 @@ json_t *vr_req_kick(vr_req *r)
 		json_decref(own);
 		p->kicked = true;
 		vr_defer_close(p->ps); /* Janus closes a kicked user's pc even if not publishing */
+		if (room->s.require_pvtid)
+			kick_subscriptions(room, p);
 		vr_publisher_remove(p, "kicked", false);
 		reply = json_pack("{s:s}", "videoroom", "success");
 	}

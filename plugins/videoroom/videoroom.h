@@ -188,6 +188,7 @@ struct vr_subscriber {
 	bool paused;
 	bool started;
 	bool removed;		/* left the room: no more offers */
+	bool kicked;		/* its participant was kicked (require_pvtid rooms) */
 	int loop;		/* media loop of its pc, -1 before webrtcup */
 	/* Data: one application m-line (a VR_DATA slot in streams[], without
 	 * a feed) carries every feed's data; one stream per feed here (ref). */
