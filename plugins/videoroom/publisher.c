@@ -564,14 +564,17 @@ static void configure_display(vr_req *r, vr_publisher *p)
 	}
 }
 
+/* Runs on the media loop too: the room's bitrate (`edit`) and the
+ * publisher's (`configure`) are read atomically (videoroom.h). */
 static uint32_t remb_for(vr_publisher *p)
 {
-	uint32_t room = p->room->s.bitrate;
-	if (p->bitrate == 0)
+	uint32_t room = __atomic_load_n(&p->room->s.bitrate, __ATOMIC_RELAXED);
+	uint32_t own = __atomic_load_n(&p->bitrate, __ATOMIC_RELAXED);
+	if (own == 0)
 		return room;
-	if (p->room->s.bitrate_cap && room > 0 && p->bitrate > room)
+	if (p->room->s.bitrate_cap && room > 0 && own > room)
 		return room;
-	return p->bitrate;
+	return own;
 }
 
 json_t *vr_pub_configure(vr_req *r, json_t **jsep)
@@ -602,7 +605,7 @@ json_t *vr_pub_configure(vr_req *r, json_t **jsep)
 	if (code == 0) {
 		json_t *br = json_object_get(r->body, "bitrate");
 		if (br != NULL)
-			p->bitrate = (uint32_t)json_integer_value(br);
+			__atomic_store_n(&p->bitrate, (uint32_t)json_integer_value(br), __ATOMIC_RELAXED);
 		configure_display(r, p);
 		json_t *md = json_object_get(r->body, "metadata");
 		if (md != NULL) {
@@ -728,7 +731,7 @@ static void periodic(vr_publisher *p, vr_pstream *s, int64_t now)
 			vr_core->send_remb(p->ps, remb);
 	}
 	vr_pstream_keyframe_tick(s, now);
-	int fir = p->room->s.fir_freq;
+	int fir = __atomic_load_n(&p->room->s.fir_freq, __ATOMIC_RELAXED);
 	if (fir > 0 && s->type == VR_VIDEO &&
 	    now - __atomic_load_n(&s->last_pli_us, __ATOMIC_ACQUIRE) >= (int64_t)fir * G_USEC_PER_SEC)
 		vr_pstream_request_keyframe(s);

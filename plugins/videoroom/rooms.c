@@ -214,6 +214,34 @@ json_t *vr_req_create(vr_req *r)
 	return reply;
 }
 
+static void swap_str(char **a, char **b)
+{
+	char *t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Makes the edited copy `s` the room's settings, field by field, for the
+ * fields `edit` can change (settings.c's edit_keys). The room's struct is
+ * never cleared on the way: media loops read some fields of it without
+ * vr_lock (videoroom.h), so those are stored atomically; the strings and
+ * the other fields are read only under vr_lock, which we hold. `s` gets
+ * the old strings, for the caller to free. */
+static void room_commit(vr_room *room, vr_settings *s)
+{
+	vr_settings *rs = &room->s;
+	swap_str(&rs->description, &s->description);
+	swap_str(&rs->secret, &s->secret);
+	swap_str(&rs->pin, &s->pin);
+	swap_str(&rs->rec_dir, &s->rec_dir);
+	rs->is_private = s->is_private;
+	rs->require_pvtid = s->require_pvtid;
+	rs->publishers = s->publishers;
+	rs->lock_record = s->lock_record;
+	__atomic_store_n(&rs->bitrate, s->bitrate, __ATOMIC_RELAXED);
+	__atomic_store_n(&rs->fir_freq, s->fir_freq, __ATOMIC_RELAXED);
+}
+
 json_t *vr_req_edit(vr_req *r)
 {
 	static const stoa_field fields[] = { { "permanent", STOA_FIELD_BOOL, false } };
@@ -230,8 +258,7 @@ json_t *vr_req_edit(vr_req *r)
 		if (code != 0) {
 			r->code = code;
 		} else if (!permanent || persist(r, &s, false)) {
-			vr_settings_clear(&room->s);
-			vr_settings_copy(&room->s, &s);
+			room_commit(room, &s);
 			reply = json_pack("{s:s,s:I,s:b}", "videoroom", "edited", "room",
 					  (json_int_t)s.room, "permanent", permanent);
 		}
