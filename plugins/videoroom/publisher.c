@@ -625,10 +625,12 @@ json_t *vr_pub_configure(vr_req *r, json_t **jsep)
 	}
 	if (publishing && json_object_get(r->body, "bitrate") != NULL && remb > 0)
 		vr_core->send_remb(r->ps, remb);
+	/* Through each stream's coalescing window, like every other keyframe
+	 * request: a client repeating keyframe:true cannot make the publisher
+	 * send keyframes faster than one a second per stream. */
 	if (json_is_true(json_object_get(r->body, "keyframe")))
 		for (int i = 0; i < p->nstreams; i++)
-			if (p->streams[i] != NULL && p->streams[i]->type == VR_VIDEO)
-				vr_core->send_pli(r->ps, i);
+			vr_pstream_request_keyframe(g_atomic_pointer_get(&p->streams[i]));
 	if (ev == NULL)
 		ev = json_pack("{s:s,s:I,s:s}", "videoroom", "event", "room",
 			       (json_int_t)p->room->s.room, "configured", "ok");
