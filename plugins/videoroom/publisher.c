@@ -154,6 +154,16 @@ static json_t *who(vr_publisher *p, const char *key, json_t *value)
 	return ev;
 }
 
+/* `publishers` with this one publisher, to everyone else in the room: when
+ * it becomes active, and again when what it publishes changes. vr_lock held. */
+static void announce(vr_publisher *p)
+{
+	json_t *ev = json_pack("{s:s,s:I,s:[o]}", "videoroom", "event", "room",
+			       (json_int_t)p->room->s.room, "publishers", vr_publisher_json(p));
+	vr_notify_room(p->room, ev, p, false);
+	json_decref(ev);
+}
+
 /* ---- leaving and stopping (vr_lock held) ---- */
 
 void vr_publisher_stopped(vr_publisher *p)
@@ -279,6 +289,7 @@ static json_t *join_locked(vr_req *r, vr_room *room)
 }
 
 static json_t *publish(vr_req *r, vr_publisher *p, json_t **jsep);
+static int check_descriptions(vr_req *r);
 
 json_t *vr_pub_join(vr_req *r, json_t **jsep)
 {
@@ -287,7 +298,7 @@ json_t *vr_pub_join(vr_req *r, json_t **jsep)
 		{ "metadata", STOA_FIELD_OBJECT, false }, { "token", STOA_FIELD_STRING, false },
 		{ "pin", STOA_FIELD_STRING, false },	   { "descriptions", STOA_FIELD_ARRAY, false },
 	};
-	if (VR_CHECK(r, r->body, fields) != 0)
+	if (VR_CHECK(r, r->body, fields) != 0 || check_descriptions(r) != 0)
 		return NULL;
 	g_mutex_lock(&vr_lock);
 	vr_room *room = vr_room_find(r, (guint64)json_integer_value(json_object_get(r->body, "room")));
@@ -360,6 +371,24 @@ static int video_codec_of(const char *name)
 	return STOA_CODEC_UNKNOWN;
 }
 
+/* `descriptions` of join/publish/configure: [{mid, description}], both
+ * required in each entry, as in Janus. 0 or an error set on r. */
+static int check_descriptions(vr_req *r)
+{
+	static const stoa_field fields[] = { { "mid", STOA_FIELD_STRING, true },
+					   { "description", STOA_FIELD_STRING, true } };
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(r->body, "descriptions"), i, d) {
+		if (!json_is_object(d))
+			return vr_error(r, VR_ERR_INVALID_ELEMENT,
+					"Invalid element type (descriptions should be an array of objects)");
+		if (VR_CHECK(r, d, fields) != 0)
+			return r->code;
+	}
+	return 0;
+}
+
 static const char *description_for(vr_publisher *p, json_t *body, const char *mid)
 {
 	json_t *list = json_object_get(body, "descriptions");
@@ -428,15 +457,31 @@ static void apply_streams(vr_publisher *p, json_t *body, const char *offer, cons
 	stoa_sdp_scan_free(o);
 }
 
+/* configure without an offer: new descriptions for the streams already
+ * published (an unknown mid is skipped, as Janus does). True when one
+ * changed. vr_lock held. */
+static bool apply_descriptions(vr_publisher *p, json_t *body)
+{
+	bool changed = false;
+	for (int i = 0; i < p->nstreams; i++) {
+		vr_pstream *s = p->streams[i];
+		const char *d = s != NULL ? description_for(p, body, s->mid) : NULL;
+		if (d == NULL || g_strcmp0(d, s->description) == 0)
+			continue;
+		g_free(s->description);
+		s->description = g_strdup(d);
+		changed = true;
+	}
+	return changed;
+}
+
 static int check_publish(vr_req *r, vr_publisher *p)
 {
 	const char *type = json_string_value(json_object_get(r->jsep, "type"));
 	if (g_strcmp0(type, "offer") != 0)
 		return vr_error(r, VR_ERR_INVALID_SDP_TYPE, "Unknown SDP type '%s'", type);
 	if (!p->in_room)
-		return vr_error(r, VR_ERR_NO_SUCH_ROOM, "Not in a room (left, kicked or destroyed)");
-	if (p->kicked)
-		return vr_error(r, VR_ERR_UNAUTHORIZED, "Unauthorized, you have been kicked");
+		return vr_error(r, VR_ERR_NO_SUCH_ROOM, "Not in a room (left or destroyed)");
 	vr_room *room = p->room;
 	const char *ac = json_string_value(json_object_get(r->body, "audiocodec"));
 	const char *vc = json_string_value(json_object_get(r->body, "videocodec"));
@@ -485,12 +530,8 @@ static json_t *publish(vr_req *r, vr_publisher *p, json_t **jsep)
 		json_object_set_new(ev, "audio_codec", json_string(p->acodec));
 	if (p->vcodec != NULL)
 		json_object_set_new(ev, "video_codec", json_string(p->vcodec));
-	if (renegotiation && p->active) {
-		json_t *pubs = json_pack("{s:s,s:I,s:[o]}", "videoroom", "event", "room",
-					 (json_int_t)p->room->s.room, "publishers", vr_publisher_json(p));
-		vr_notify_room(p->room, pubs, p, false);
-		json_decref(pubs);
-	}
+	if (renegotiation && p->active)
+		announce(p);
 	g_mutex_unlock(&vr_lock);
 	*jsep = answer;
 	return ev;
@@ -506,6 +547,8 @@ static vr_publisher *my_publisher(vr_req *r)
 
 json_t *vr_pub_publish(vr_req *r, json_t **jsep)
 {
+	if (check_descriptions(r) != 0)
+		return NULL;
 	if (r->jsep == NULL) {
 		vr_error(r, VR_ERR_MISSING_ELEMENT, "Missing mandatory element (jsep)");
 		return NULL;
@@ -558,22 +601,27 @@ static void configure_display(vr_req *r, vr_publisher *p)
 	g_free(p->display);
 	p->display = g_strdup(display);
 	if (had && p->active) {
-		json_t *ev = json_pack("{s:s,s:I,s:I,s:s}", "videoroom", "event", "room",
-				       (json_int_t)p->room->s.room, "id", (json_int_t)p->id, "display",
-				       display);
+		/* Janus's shape: no "room" in this one. */
+		json_t *ev = json_pack("{s:s,s:I,s:s}", "videoroom", "event", "id", (json_int_t)p->id,
+				       "display", display);
+		if (p->metadata != NULL)
+			json_object_set(ev, "metadata", p->metadata);
 		vr_notify_room(p->room, ev, p, false);
 		json_decref(ev);
 	}
 }
 
+/* Runs on the media loop too: the room's bitrate (`edit`) and the
+ * publisher's (`configure`) are read atomically (videoroom.h). */
 static uint32_t remb_for(vr_publisher *p)
 {
-	uint32_t room = p->room->s.bitrate;
-	if (p->bitrate == 0)
+	uint32_t room = __atomic_load_n(&p->room->s.bitrate, __ATOMIC_RELAXED);
+	uint32_t own = __atomic_load_n(&p->bitrate, __ATOMIC_RELAXED);
+	if (own == 0)
 		return room;
-	if (p->room->s.bitrate_cap && room > 0 && p->bitrate > room)
+	if (p->room->s.bitrate_cap && room > 0 && own > room)
 		return room;
-	return p->bitrate;
+	return own;
 }
 
 json_t *vr_pub_configure(vr_req *r, json_t **jsep)
@@ -586,7 +634,7 @@ json_t *vr_pub_configure(vr_req *r, json_t **jsep)
 		{ "audio", STOA_FIELD_BOOL, false },	    { "video", STOA_FIELD_BOOL, false },
 		{ "data", STOA_FIELD_BOOL, false },	    { "record", STOA_FIELD_BOOL, false },
 	};
-	if (VR_CHECK(r, r->body, fields) != 0)
+	if (VR_CHECK(r, r->body, fields) != 0 || check_descriptions(r) != 0)
 		return NULL;
 	vr_publisher *p = my_publisher(r);
 	if (p == NULL)
@@ -604,14 +652,18 @@ json_t *vr_pub_configure(vr_req *r, json_t **jsep)
 	if (code == 0) {
 		json_t *br = json_object_get(r->body, "bitrate");
 		if (br != NULL)
-			p->bitrate = (uint32_t)json_integer_value(br);
-		configure_display(r, p);
+			__atomic_store_n(&p->bitrate, (uint32_t)json_integer_value(br), __ATOMIC_RELAXED);
 		json_t *md = json_object_get(r->body, "metadata");
 		if (md != NULL) {
 			if (p->metadata != NULL)
 				json_decref(p->metadata);
 			p->metadata = json_incref(md);
 		}
+		configure_display(r, p);
+		/* With an offer, publish() took the descriptions and told the
+		 * room; without one they change here and the room is told too. */
+		if (r->jsep == NULL && apply_descriptions(p, r->body) && p->active)
+			announce(p);
 	}
 	uint32_t remb = remb_for(p);
 	bool publishing = p->publishing;
@@ -624,10 +676,12 @@ json_t *vr_pub_configure(vr_req *r, json_t **jsep)
 	}
 	if (publishing && json_object_get(r->body, "bitrate") != NULL && remb > 0)
 		vr_core->send_remb(r->ps, remb);
+	/* Through each stream's coalescing window, like every other keyframe
+	 * request: a client repeating keyframe:true cannot make the publisher
+	 * send keyframes faster than one a second per stream. */
 	if (json_is_true(json_object_get(r->body, "keyframe")))
 		for (int i = 0; i < p->nstreams; i++)
-			if (p->streams[i] != NULL && p->streams[i]->type == VR_VIDEO)
-				vr_core->send_pli(r->ps, i);
+			vr_pstream_request_keyframe(g_atomic_pointer_get(&p->streams[i]));
 	if (ev == NULL)
 		ev = json_pack("{s:s,s:I,s:s}", "videoroom", "event", "room",
 			       (json_int_t)p->room->s.room, "configured", "ok");
@@ -673,10 +727,7 @@ void vr_pub_setup_media(vr_handle *h)
 	uint32_t remb = 0;
 	if (p != NULL && p->publishing && p->in_room && !p->active) {
 		p->active = true;
-		json_t *ev = json_pack("{s:s,s:I,s:[o]}", "videoroom", "event", "room",
-				       (json_int_t)p->room->s.room, "publishers", vr_publisher_json(p));
-		vr_notify_room(p->room, ev, p, false);
-		json_decref(ev);
+		announce(p);
 		remb = remb_for(p);
 		vr_core->log(STOA_LOG_INFO, h->ps, "publisher %" G_GUINT64_FORMAT " active in room %" G_GUINT64_FORMAT,
 			     p->id, p->room->s.room);
@@ -730,7 +781,7 @@ static void periodic(vr_publisher *p, vr_pstream *s, int64_t now)
 			vr_core->send_remb(p->ps, remb);
 	}
 	vr_pstream_keyframe_tick(s, now);
-	int fir = p->room->s.fir_freq;
+	int fir = __atomic_load_n(&p->room->s.fir_freq, __ATOMIC_RELAXED);
 	if (fir > 0 && s->type == VR_VIDEO &&
 	    now - __atomic_load_n(&s->last_pli_us, __ATOMIC_ACQUIRE) >= (int64_t)fir * G_USEC_PER_SEC)
 		vr_pstream_request_keyframe(s);

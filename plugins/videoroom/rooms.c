@@ -94,7 +94,9 @@ static int check_word(vr_req *r, const char *name, const char *expected)
 	if (!json_is_string(v))
 		return vr_error(r, VR_ERR_INVALID_ELEMENT, "Invalid element type (%s should be a string)",
 				name);
-	if (strcmp(json_string_value(v), expected) != 0)
+	/* In constant time: a timing difference would let a client guess a
+	 * secret or PIN a byte at a time. */
+	if (!vr_core->secret_equal(json_string_value(v), expected))
 		return vr_error(r, VR_ERR_UNAUTHORIZED, "Unauthorized (wrong %s)", name);
 	return 0;
 }
@@ -212,6 +214,34 @@ json_t *vr_req_create(vr_req *r)
 	return reply;
 }
 
+static void swap_str(char **a, char **b)
+{
+	char *t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Makes the edited copy `s` the room's settings, field by field, for the
+ * fields `edit` can change (settings.c's edit_keys). The room's struct is
+ * never cleared on the way: media loops read some fields of it without
+ * vr_lock (videoroom.h), so those are stored atomically; the strings and
+ * the other fields are read only under vr_lock, which we hold. `s` gets
+ * the old strings, for the caller to free. */
+static void room_commit(vr_room *room, vr_settings *s)
+{
+	vr_settings *rs = &room->s;
+	swap_str(&rs->description, &s->description);
+	swap_str(&rs->secret, &s->secret);
+	swap_str(&rs->pin, &s->pin);
+	swap_str(&rs->rec_dir, &s->rec_dir);
+	rs->is_private = s->is_private;
+	rs->require_pvtid = s->require_pvtid;
+	rs->publishers = s->publishers;
+	rs->lock_record = s->lock_record;
+	__atomic_store_n(&rs->bitrate, s->bitrate, __ATOMIC_RELAXED);
+	__atomic_store_n(&rs->fir_freq, s->fir_freq, __ATOMIC_RELAXED);
+}
+
 json_t *vr_req_edit(vr_req *r)
 {
 	static const stoa_field fields[] = { { "permanent", STOA_FIELD_BOOL, false } };
@@ -228,8 +258,7 @@ json_t *vr_req_edit(vr_req *r)
 		if (code != 0) {
 			r->code = code;
 		} else if (!permanent || persist(r, &s, false)) {
-			vr_settings_clear(&room->s);
-			vr_settings_copy(&room->s, &s);
+			room_commit(room, &s);
 			reply = json_pack("{s:s,s:I,s:b}", "videoroom", "edited", "room",
 					  (json_int_t)s.room, "permanent", permanent);
 		}
@@ -246,8 +275,14 @@ static void room_empty(vr_room *room)
 	json_t *ev = json_pack("{s:s,s:I}", "videoroom", "destroyed", "room", (json_int_t)room->s.room);
 	vr_notify_room(room, ev, NULL, true);
 	json_decref(ev);
-	while (room->subscribers->len > 0)
-		vr_subscriber_remove(room->subscribers->pdata[0]);
+	/* Janus hangs up every participant's pc, subscribers' included: a
+	 * subscriber left with an open pc would keep its ICE/DTLS (and the
+	 * client would wait for media that never comes). */
+	while (room->subscribers->len > 0) {
+		vr_subscriber *s = room->subscribers->pdata[0];
+		vr_defer_close(s->ps);
+		vr_subscriber_remove(s);
+	}
 	GList *pubs = g_hash_table_get_values(room->participants);
 	for (GList *l = pubs; l != NULL; l = l->next) {
 		vr_publisher *p = l->data;
@@ -299,7 +334,7 @@ json_t *vr_req_list(vr_req *r)
 	json_t *key = json_object_get(r->body, "admin_key");
 	bool show_private = r->admin && json_is_true(json_object_get(r->body, "include_private"));
 	if (key != NULL && vr_conf.admin_key != NULL) {
-		if (!json_is_string(key) || strcmp(json_string_value(key), vr_conf.admin_key) != 0) {
+		if (!json_is_string(key) || !vr_core->secret_equal(json_string_value(key), vr_conf.admin_key)) {
 			vr_error(r, VR_ERR_UNAUTHORIZED, "Unauthorized (wrong admin_key)");
 			return NULL;
 		}
@@ -393,6 +428,23 @@ static vr_publisher *participant(vr_req *r, vr_room *room)
 	return p;
 }
 
+/* The subscriptions the kicked user made with its private_id end too, as
+ * in Janus: in a require_pvtid room a private_id is what ties a subscriber
+ * handle to a participant, so only there do we know they are its. */
+static void kick_subscriptions(vr_room *room, vr_publisher *p)
+{
+	for (guint i = 0; i < room->subscribers->len;) {
+		vr_subscriber *s = room->subscribers->pdata[i];
+		if (s->pvt_id != p->private_id) {
+			i++;
+			continue;
+		}
+		s->kicked = true;
+		vr_defer_close(s->ps);
+		vr_subscriber_remove(s); /* removes it from room->subscribers */
+	}
+}
+
 json_t *vr_req_kick(vr_req *r)
 {
 	g_mutex_lock(&vr_lock);
@@ -406,6 +458,8 @@ json_t *vr_req_kick(vr_req *r)
 		json_decref(own);
 		p->kicked = true;
 		vr_defer_close(p->ps); /* Janus closes a kicked user's pc even if not publishing */
+		if (room->s.require_pvtid)
+			kick_subscriptions(room, p);
 		vr_publisher_remove(p, "kicked", false);
 		reply = json_pack("{s:s}", "videoroom", "success");
 	}

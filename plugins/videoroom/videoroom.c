@@ -336,6 +336,17 @@ static void job_free(vr_job *j)
 	g_free(j);
 }
 
+/* A kicked participant keeps its handle, but as in Janus every further
+ * participant request on it (join again included) is refused with 433;
+ * so is one on a subscription its kick cut (require_pvtid rooms). */
+static bool was_kicked(vr_handle *h)
+{
+	g_mutex_lock(&vr_lock);
+	bool kicked = (h->pub != NULL && h->pub->kicked) || (h->sub != NULL && h->sub->kicked);
+	g_mutex_unlock(&vr_lock);
+	return kicked;
+}
+
 static void run_request(vr_job *j)
 {
 	if (g_atomic_int_get(&j->ps->stopped))
@@ -345,7 +356,11 @@ static void run_request(vr_job *j)
 	const char *name = json_string_value(json_object_get(j->body, "request"));
 	async_fn fn = async_find(name);
 	json_t *jsep = NULL;
-	json_t *reply = fn(&r, &jsep);
+	json_t *reply = NULL;
+	if (was_kicked(j->h))
+		vr_error(&r, VR_ERR_UNAUTHORIZED, "Unauthorized, you have been kicked");
+	else
+		reply = fn(&r, &jsep);
 	run_deferred();
 	if (reply == NULL) {
 		if (r.code == 0)

@@ -22,8 +22,21 @@
  * the plugin (close_pc, end_session) while holding vr_lock; push_event is
  * fine. The media path does not take vr_lock per packet: it reads each
  * published stream's fan-out snapshot (fanout.c), which has its own small
- * lock. Media-loop callbacks take vr_lock only for rare events (webrtcup,
- * hangup, keyframe requests, talking changes).
+ * lock. Media-loop callbacks take vr_lock for events (webrtcup, hangup,
+ * keyframe requests, talking changes) and, on a subscriber's loop, once
+ * per NACK message it receives (vr_fanout_nack holds the source's
+ * publisher while it answers from the ring): not per media packet, but
+ * as often as subscribers report loss.
+ *
+ * Room settings (room->s) read on media loops. `edit` never clears the
+ * struct: it changes the fields it can in place, under vr_lock. Of those,
+ * `bitrate` and `fir_freq` are read by the publisher's loop (REMB, periodic
+ * keyframes), so edit stores them with __atomic_store_n and the loop loads
+ * them with __atomic_load_n; `bitrate_cap`, `audiolevel_event`,
+ * `audio_active_packets`, `audio_level_average` and `room` are set when
+ * the room is created and never change, so the loop reads them plainly.
+ * Every other field (strings included) is read only under vr_lock. A
+ * publisher's own `bitrate` (configure) follows the same atomic rule.
  *
  * Ownership. Refcounted (g_atomic): vr_room (the registry holds one ref,
  * each participant/subscriber one), vr_publisher (its handle holds one;
@@ -71,7 +84,7 @@ typedef struct vr_forwarder vr_forwarder;
 
 struct vr_room {
 	gint ref;
-	vr_settings s;
+	vr_settings s;		/* see "Room settings" above for who reads what */
 	GHashTable *allowed;	/* token set when the ACL is on, else NULL */
 	GHashTable *participants; /* guint64 id -> vr_publisher * (ref) */
 	GPtrArray *subscribers;	/* vr_subscriber * (borrowed; each holds a room ref) */
@@ -130,7 +143,7 @@ struct vr_publisher {
 	bool active;		/* webrtcup done: announced, subscribable */
 	bool kicked;
 	char *acodec, *vcodec;	/* negotiated: first audio/video codec */
-	uint32_t bitrate;	/* REMB cap asked with configure (0 = room's) */
+	uint32_t bitrate;	/* REMB cap asked with configure (0 = room's); atomic */
 	gint64 remb_last_us;	/* media loop */
 	vr_pstream *streams[VR_MAX_STREAMS]; /* by mindex; atomic pointers */
 	int nstreams;
@@ -188,6 +201,7 @@ struct vr_subscriber {
 	bool paused;
 	bool started;
 	bool removed;		/* left the room: no more offers */
+	bool kicked;		/* its participant was kicked (require_pvtid rooms) */
 	int loop;		/* media loop of its pc, -1 before webrtcup */
 	/* Data: one application m-line (a VR_DATA slot in streams[], without
 	 * a feed) carries every feed's data; one stream per feed here (ref). */

@@ -12,6 +12,7 @@
 #include "core/plugins.h"
 
 #include "core/handle.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "core/session.h"
 
@@ -271,6 +272,11 @@ int stoa__core_current_loop(void);
 int stoa__core_loop_post(int loop, void (*fn)(void *data), void *data, void (*free_fn)(void *data));
 void stoa__core_resend_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
 
+static int core_secret_equal(const char *a, const char *b)
+{
+	return stoa_secret_equal(a, b);
+}
+
 static stoa_core_api core_api = {
 	.generate_answer = stoa__core_generate_answer,
 	.relay_rtp = stoa__core_relay_rtp,
@@ -284,6 +290,7 @@ static stoa_core_api core_api = {
 	.current_loop = stoa__core_current_loop,
 	.loop_post = stoa__core_loop_post,
 	.resend_rtp = stoa__core_resend_rtp,
+	.secret_equal = core_secret_equal,
 	.push_event = core_push_event,
 	.close_pc = core_close_pc,
 	.end_session = core_end_session,

@@ -6,9 +6,13 @@ kick, moderate, listparticipants, listforwarders) with its secret checks
 leaving), the installed sample config (room 1234), permanent rooms that
 survive a SIGKILL, the publishers limit (432, with aiortc offers), and
 hostile input: wrong types everywhere (430), unknown requests, rooms and
-feeds, requests in the wrong state (424, 425, 423), and 1,000 rapid
+feeds, requests in the wrong state (424, 425, 423), 1,000 rapid
 attach/join/(leave)/detach cycles after which the server still answers
-and exits 0 on SIGINT with no sanitizer report.
+and exits 0 on SIGINT with no sanitizer report, and 400 subscriber cycles
+on a live aiortc feed (join -> offer -> leave or not -> detach, some with a
+participant handle and its private_id, some answered through ICE/DTLS)
+after which the Admin API's session and handle lists are back to the
+baseline and the VideoRoom's own counts (its admin `stats`) back to zero.
 
 Most tests share one server whose videoroom config sets an admin_key (so
 `create` needs it, and `list` shows private rooms with it); the config and
@@ -840,6 +844,101 @@ async def test_churn():
                 await cc.close()
             await c.close()
     # Server.stop (leaving the `async with`) checked exit 0 and the log.
+
+
+SUB_CYCLES = 400
+SUB_WORKERS = 6
+FULL_EVERY = 20     # every FULL_EVERY-th cycle answers the offer and completes ICE/DTLS
+
+
+async def admin_counts(port):
+    """(sessions, handles) the Admin API lists, and the VideoRoom's own
+    counts (its admin `stats`: rooms, participants, publishers, subscribers)."""
+    async with JanusClient("http", admin=True, port=port) as a:
+        sessions = expect(await a.request("list_sessions")).get("sessions") or []
+        handles = 0
+        for sid in sessions:
+            r = await a.request("list_handles", session_id=sid)
+            if r.get("janus") == "success":   # a session may end meanwhile
+                handles += len(r.get("handles") or [])
+        r = expect(await a.request("message_plugin", plugin="janus.plugin.videoroom",
+                                   request={"request": "stats"}))
+    return {"sessions": sorted(sessions), "handles": handles, "vr": r.get("response")}
+
+
+@tap.test("%d subscriber join/offer/leave cycles on a live feed (%d at a time; half of them "
+          "with a participant handle and its private_id, as janus.js does; every %dth one "
+          "answers and completes ICE/DTLS): the Admin API's sessions and handles return to "
+          "the baseline, the VideoRoom's participants, publishers and subscribers to zero"
+          % (SUB_CYCLES, SUB_WORKERS, FULL_EVERY), timeout=240)
+async def test_subscriber_churn():
+    srv = Server(offset=50, args=["-E", PEER_IP])
+    peers = []
+    async with srv:
+        c = await client(port=srv.ws_port)
+        conns = [await client(port=srv.ws_port) for _ in range(3)]
+        try:
+            h = await handle(c)
+            room = await create(h, admin_key=None, room=rid())
+            base = await admin_counts(srv.admin_http_port)
+            check(base["vr"].get("participants") == 0 and base["vr"].get("subscribers") == 0,
+                  "VideoRoom counts before", base)
+            ph = await handle(c)
+            pid = (await ph.join(room, display="feed"))["id"]
+            pub = RoomPeer(publish=True)
+            peers.append(pub)
+            await vr_publish(ph, pub)
+            await ph.core_event("webrtcup", 15)
+            todo = list(range(SUB_CYCLES))
+            full = []
+
+            async def cycle(cc, i):
+                part = None
+                body = {"streams": [{"feed": pid}]}
+                if i % 2:
+                    part = await handle(cc)
+                    body["private_id"] = (await part.join(room))["private_id"]
+                sh = await handle(cc)
+                d, jsep = await sh.join(room, "subscriber", **body)
+                check(isinstance(jsep, dict) and jsep.get("type") == "offer", "offer", d)
+                if i % FULL_EVERY == 0:
+                    peer = RoomPeer()
+                    peers.append(peer)
+                    await vr_start(sh, peer, jsep)
+                    await sh.core_event("webrtcup", 15)
+                    full.append(i)
+                if i % 3:
+                    d, _ = await sh.async_({"request": "leave"})
+                    check(d.get("left") == "ok", "leave", d)
+                expect(await sh.detach())
+                if part is not None:
+                    expect(await part.detach())
+
+            async def worker(k):
+                while todo:
+                    await cycle(conns[k % len(conns)], todo.pop())
+            t0 = time.monotonic()
+            await asyncio.gather(*[worker(k) for k in range(SUB_WORKERS)])
+            diag("%d subscriber cycles (%d with ICE/DTLS) in %.1f s"
+                 % (SUB_CYCLES, len(full), time.monotonic() - t0))
+            mid = await admin_counts(srv.admin_http_port)
+            check(mid["vr"].get("subscribers") == 0 and mid["vr"].get("participants") == 1 and
+                  mid["vr"].get("publishers") == 1, "VideoRoom counts after the churn", mid)
+            expect(await ph.detach())
+            deadline = time.monotonic() + 10
+            while True:
+                now = await admin_counts(srv.admin_http_port)
+                if now == base or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            check(now == base, "counts did not return to the baseline", base, now)
+            expect(await c.ping(), "pong")
+        finally:
+            for p in peers:
+                await p.close()
+            for cc in conns:
+                await cc.close()
+            await c.close()
 
 
 if __name__ == "__main__":

@@ -233,6 +233,14 @@ typedef struct stoa_core_api {
 	 * rebuilt as first sent (same sequence number), with resend_rtp. The
 	 * core sends it as RTX when negotiated. Any thread. */
 	void (*resend_rtp)(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
+
+	/* ---- API version 4 ---- */
+
+	/* True when the two strings are equal, compared in time that does not
+	 * depend on where they differ (only their lengths may show): for room
+	 * secrets, PINs and admin keys a client supplies. NULL equals nothing.
+	 * Any thread. */
+	int (*secret_equal)(const char *a, const char *b);
 } stoa_core_api;
 
 /*
