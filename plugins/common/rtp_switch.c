@@ -192,7 +192,9 @@ int stoa_rtp_switch_rewrite(stoa_rtp_switch *sw, uint8_t *buf, size_t len, int64
 	uint32_t ots = ts + sw->ts_off;
 	wr16(buf + 2, oseq);
 	wr32(buf + 4, ots);
-	if (!sw->started || (int16_t)(oseq - sw->last_seq) > 0)
+	sw->can_unsend = !sw->started || (int16_t)(oseq - sw->last_seq) > 0;
+	sw->unsend_seq = seq;
+	if (sw->can_unsend)
 		sw->last_seq = oseq;
 	if (!sw->started || (int32_t)(ots - sw->last_ts) > 0) {
 		sw->last_ts = ots;
@@ -218,6 +220,7 @@ int stoa_rtp_switch_skip(stoa_rtp_switch *sw, const uint8_t *buf, size_t len)
 		return 0;
 	/* Close the gap: the next packet takes this one's number. */
 	sw->seq_off--;
+	sw->can_unsend = false;
 	size_t off, plen;
 	stoa_vp8_desc d;
 	if (sw->vp8 && sw->have_pid && !sw->pid_rebase &&
@@ -226,6 +229,32 @@ int stoa_rtp_switch_skip(stoa_rtp_switch *sw, const uint8_t *buf, size_t len)
 	    pid_newer(d.pid, sw->src_last_pid, d.pid_15)) {
 		/* A whole picture dropped: the next one takes its PictureID. */
 		sw->src_last_pid = d.pid;
+		sw->pid_off--;
+	}
+	return 0;
+}
+
+int stoa_rtp_switch_unsend(stoa_rtp_switch *sw, const uint8_t *buf, size_t len)
+{
+	if (len < 12 || (buf[0] >> 6) != 2)
+		return -1;
+	if (!sw->started || !sw->can_unsend || rd32(buf + 8) != sw->src_ssrc ||
+	    rd16(buf + 2) != sw->unsend_seq)
+		return 0;
+	sw->can_unsend = false;
+	sw->last_seq--;
+	sw->seq_off--;
+	size_t off, plen;
+	stoa_vp8_desc d;
+	if (!sw->vp8 || !sw->have_pid || stoa_rtp_switch_payload(buf, len, &off, &plen) < 0 ||
+	    stoa_vp8_desc_parse(buf + off, plen, &d) < 0 || d.pid_off < 0 || !d.start)
+		return 0;
+	/* It began a picture none of which was sent: the next picture takes
+	 * its PictureID. src_last_pid stays, so skipping the rest of this
+	 * picture does not count it twice. */
+	uint16_t mask = d.pid_15 ? 0x7fff : 0x7f;
+	if (((d.pid + sw->pid_off) & mask) == sw->last_pid) {
+		sw->last_pid = (uint16_t)((sw->last_pid - 1) & mask);
 		sw->pid_off--;
 	}
 	return 0;

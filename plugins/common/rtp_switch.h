@@ -39,6 +39,10 @@ typedef struct stoa_rtp_switch {
 	uint16_t last_seq;	/* highest sequence number sent */
 	uint32_t last_ts;	/* timestamp of the newest packet sent */
 	int64_t last_us;	/* when it was sent */
+	/* The source sequence number of the packet rewritten last, while it
+	 * can still be taken back (stoa_rtp_switch_unsend). */
+	bool can_unsend;
+	uint16_t unsend_seq;
 	/* VP8 */
 	bool pid_rebase, tl0_rebase;
 	bool have_pid, have_tl0;
@@ -64,6 +68,15 @@ int stoa_rtp_switch_rewrite(stoa_rtp_switch *sw, uint8_t *buf, size_t len, int64
  * picture dropped whole). Only packets newer than the last one sent count.
  * Returns 0 or -1 as above. */
 int stoa_rtp_switch_skip(stoa_rtp_switch *sw, const uint8_t *buf, size_t len);
+
+/* The packet rewritten last never reached the receiver (its send was
+ * refused): take it back as if it had been skipped, so the next packet
+ * sent takes its sequence number and, when it began a picture, its VP8
+ * PictureID; the receiver sees no gap to NACK. `buf` is the source's
+ * packet (before the rewrite). Only the newest packet sent can be taken
+ * back; anything else is left alone. Timestamps are not touched. Returns
+ * 0 or -1 as above. */
+int stoa_rtp_switch_unsend(stoa_rtp_switch *sw, const uint8_t *buf, size_t len);
 
 /* ---- RTP/VP8 helpers on buffers (for plugins, which cannot use the core's) ---- */
 

@@ -21,9 +21,14 @@
  *    continuous across switches and publisher restarts), into a stack
  *    copy that the core then encrypts into its own buffer and sends. No
  *    allocation per subscriber.
- *  - A slow subscriber never blocks anyone: sends are non-blocking UDP, a
- *    full socket drops the packet, and the NACK/PLI machinery of that
- *    subscriber's pc repairs or restarts its video at the next keyframe.
+ *  - A slow subscriber never blocks anyone: sends are non-blocking. When
+ *    the kernel refuses a video packet (its socket is full: the path to
+ *    that subscriber is congested), the subscriber stream drops its video
+ *    up to the next keyframe of what it receives, asks the publisher for
+ *    one (coalesced) and takes the refused packet and the dropped run out
+ *    of its sequence numbers, so the subscriber has no gap to NACK and
+ *    never sees a frame whose references it lacks. Audio and data are
+ *    left alone (a lost audio packet hurts nobody after it).
  *
  * Threads: vr_fanout_add/remove/clear run on any thread (under vr_lock,
  * which they do not need); vr_fanout_rtp/data on the publisher's media
@@ -216,6 +221,56 @@ void vr_pstream_keyframe_tick(vr_pstream *src, int64_t now)
 		keyframe_now(src, now);
 }
 
+/* ---- congestion: drop video up to the next keyframe ---- */
+
+/* While waiting, ask again this often: the first request may be lost, or
+ * the keyframe it brought refused in turn. */
+#define KEYFRAME_WAIT_ASK_US G_USEC_PER_SEC
+
+/* Plugin-wide totals for the stats request (Prometheus). Touched only when
+ * a subscriber's path is congested, so a shared atomic costs nothing on
+ * the normal path. */
+static uint64_t congestion_waits, congestion_drops;
+
+void vr_fanout_congestion_totals(uint64_t *waits, uint64_t *drops)
+{
+	*waits = __atomic_load_n(&congestion_waits, __ATOMIC_RELAXED);
+	*drops = __atomic_load_n(&congestion_drops, __ATOMIC_RELAXED);
+}
+
+/* The send of `p` to `ss` was refused: its picture cannot be completed, and
+ * the pictures after it refer to it. Subscriber's loop. */
+static void keyframe_wait_start(vr_sstream *ss, const vr_pkt *p, int64_t now)
+{
+	stoa_rtp_switch_unsend(&ss->sw, p->buf, p->len);
+	if (ss->kf_wait)
+		return;
+	ss->kf_wait = true;
+	ss->kf_waits++;
+	__atomic_fetch_add(&congestion_waits, 1, __ATOMIC_RELAXED);
+	ss->kf_asked_us = now;
+	vr_pstream_request_keyframe(p->src);
+}
+
+/* While waiting: true when `p` (already past the simulcast choice, so of
+ * the layer the stream is on) is a keyframe, which ends the wait; else it
+ * is dropped without leaving a gap. Subscriber's loop. */
+static bool keyframe_wait_pass(vr_sstream *ss, const vr_pkt *p, int64_t now)
+{
+	if (p->keyframe) {
+		ss->kf_wait = false;
+		return true;
+	}
+	stoa_rtp_switch_skip(&ss->sw, p->buf, p->len);
+	ss->kf_wait_drops++;
+	__atomic_fetch_add(&congestion_drops, 1, __ATOMIC_RELAXED);
+	if (now - ss->kf_asked_us >= KEYFRAME_WAIT_ASK_US) {
+		ss->kf_asked_us = now;
+		vr_pstream_request_keyframe(p->src);
+	}
+	return false;
+}
+
 /* ---- delivery (subscriber's loop) ---- */
 
 static uint32_t clock_of(const vr_sstream *ss)
@@ -277,6 +332,8 @@ static void deliver(vr_sstream *ss, const vr_pkt *p, int64_t now)
 	}
 	if (p->video && p->substream >= 0 && !simulcast_pass(ss, p, now))
 		return;
+	if (G_UNLIKELY(ss->kf_wait) && p->video && !keyframe_wait_pass(ss, p, now))
+		return;
 	uint8_t buf[1500];
 	if (p->len > sizeof(buf))
 		return;
@@ -284,10 +341,11 @@ static void deliver(vr_sstream *ss, const vr_pkt *p, int64_t now)
 	buf[1] = (uint8_t)((buf[1] & 0x80) | (ss->pt & 0x7f));
 	if (stoa_rtp_switch_rewrite(&ss->sw, buf, p->len, now) < 0)
 		return;
+	struct vr_sent *e = NULL;
 	if (p->video) {
 		stoa_rtp_offsets o;
 		stoa_rtp_switch_offsets(&ss->sw, buf, p->len, &o);
-		struct vr_sent *e = &ss->sent[o.seq_out % VR_SENT];
+		e = &ss->sent[o.seq_out % VR_SENT];
 		e->src = p->src;
 		e->seq_in = p->seq;
 		e->o = o;
@@ -296,7 +354,11 @@ static void deliver(vr_sstream *ss, const vr_pkt *p, int64_t now)
 				.buffer = buf, .length = p->len, .substream = -1,
 				.audio_level = p->audio_level, .voice_activity = p->vad,
 				.forwarded = 1, .plugin_retransmits = 1 };
-	vr_core->relay_rtp(ss->ps, &out);
+	if (G_UNLIKELY(vr_core->relay_rtp(ss->ps, &out) == STOA_RELAY_CONGESTED) && e != NULL) {
+		e->src = NULL; /* its number goes to the next packet sent */
+		keyframe_wait_start(ss, p, now);
+		return;
+	}
 	ss->relayed++;
 }
 

@@ -617,7 +617,10 @@ json_t *vr_req_stats(vr_req *r)
 			publishers += ((vr_publisher *)pv)->active ? 1 : 0;
 	}
 	g_mutex_unlock(&vr_lock);
-	return json_pack("{s:s,s:i,s:i,s:i,s:i}", "videoroom", "stats", "rooms", nrooms,
+	uint64_t waits, drops;
+	vr_fanout_congestion_totals(&waits, &drops);
+	return json_pack("{s:s,s:i,s:i,s:i,s:i,s:I,s:I}", "videoroom", "stats", "rooms", nrooms,
 			 "participants", participants, "publishers", publishers, "subscribers",
-			 subscribers);
+			 subscribers, "keyframe_waits", (json_int_t)waits, "keyframe_wait_drops",
+			 (json_int_t)drops);
 }

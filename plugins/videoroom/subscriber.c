@@ -872,9 +872,18 @@ json_t *vr_subscriber_query(vr_subscriber *s)
 	json_t *streams = streams_json(s);
 	size_t i;
 	json_t *o;
-	json_array_foreach(streams, i, o)
-		if (i < (size_t)s->nstreams)
-			json_object_set_new(o, "relayed", json_integer((json_int_t)s->streams[i]->relayed));
+	json_array_foreach(streams, i, o) {
+		if (i >= (size_t)s->nstreams)
+			continue;
+		const vr_sstream *ss = s->streams[i];
+		json_object_set_new(o, "relayed", json_integer((json_int_t)ss->relayed));
+		if (ss->type == VR_VIDEO) {
+			/* Congestion (fanout.c): waits for a keyframe, packets dropped in them. */
+			json_object_set_new(o, "keyframe_waits", json_integer((json_int_t)ss->kf_waits));
+			json_object_set_new(o, "keyframe_wait_drops",
+					    json_integer((json_int_t)ss->kf_wait_drops));
+		}
+	}
 	return json_pack("{s:s,s:I,s:b,s:b,s:b,s:o}", "type", "subscriber", "room",
 			 (json_int_t)s->room->s.room, "started", s->started, "paused", s->paused,
 			 "registered", s->registered, "streams", streams);

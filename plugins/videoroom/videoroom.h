@@ -176,6 +176,13 @@ struct vr_sstream {
 	stoa_simulcast sim;
 	bool sw_ready;
 	uint64_t relayed, resent;
+	/* Congestion (fanout.c): a video packet the kernel refused puts the
+	 * stream in "waiting for a keyframe" until one of its source/layer
+	 * comes; what it drops meanwhile never goes out. Counters are read
+	 * (racily, like relayed) by queries. */
+	bool kf_wait;
+	int64_t kf_asked_us;	/* when the wait last asked for a keyframe */
+	uint64_t kf_waits, kf_wait_drops;
 	/* What went out under each sequence number (by seq_out % VR_SENT):
 	 * the source packet and the offsets, so a NACK is answered from the
 	 * publisher's ring with exactly the packet sent. */
@@ -353,6 +360,9 @@ void vr_fanout_data(vr_pstream *src, stoa_plugin_data *msg);
 void vr_pstream_request_keyframe(vr_pstream *src);
 /* Publisher's loop, per packet: sends a deferred request when due. */
 void vr_pstream_keyframe_tick(vr_pstream *src, int64_t now);
+/* Plugin-wide totals of the keyframe waits of congested subscriber streams
+ * and of the video packets they dropped (never decrease). Any thread. */
+void vr_fanout_congestion_totals(uint64_t *waits, uint64_t *drops);
 
 /* ---- forwarder.c ---- */
 /* The forwarders of a publisher's streams, for listforwarders. */

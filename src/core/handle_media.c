@@ -346,15 +346,17 @@ static int ext_of(const stoa_plugin_rtp *pkt)
 	return (pkt->audio_level & 0x7f) | (pkt->voice_activity > 0 ? 0x80 : 0);
 }
 
-void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
-void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
+int stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
+int stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt)
 {
+	G_STATIC_ASSERT(STOA_PC_SENT == STOA_RELAY_SENT && STOA_PC_SEND_FULL == STOA_RELAY_CONGESTED);
 	stoa_pc *pc = stoa_handle_get_pc(stoa_handle_from_ps(ps));
 	if (pc == NULL)
-		return;
-	stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, ext_of(pkt),
-			 pkt->plugin_retransmits != 0);
+		return STOA_RELAY_NOT_SENT;
+	int rc = stoa_pc_send_rtp(pc, pkt->mindex, pkt->buffer, pkt->length, ext_of(pkt),
+				  pkt->plugin_retransmits != 0);
 	stoa_pc_unref(pc);
+	return rc < 0 ? STOA_RELAY_NOT_SENT : rc;
 }
 
 void stoa__core_resend_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);

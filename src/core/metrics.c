@@ -486,6 +486,23 @@ static void render_videoroom(GString *out)
 			if (json_is_integer(v) && json_integer_value(v) >= 0)
 				gauge(out, f[i].name, f[i].help, (uint64_t)json_integer_value(v));
 		}
+		static const struct {
+			const char *field, *name, *help;
+		} c[] = {
+			{ "keyframe_waits", "stoa_videoroom_keyframe_waits_total",
+			  "Times a congested VideoRoom subscriber stream started dropping video up "
+			  "to the next keyframe." },
+			{ "keyframe_wait_drops", "stoa_videoroom_keyframe_wait_dropped_packets_total",
+			  "Video packets VideoRoom subscriber streams dropped while waiting for a "
+			  "keyframe." },
+		};
+		for (size_t i = 0; i < G_N_ELEMENTS(c); i++) {
+			json_t *v = json_object_get(r, c[i].field);
+			if (json_is_integer(v) && json_integer_value(v) >= 0) {
+				family(out, c[i].name, "counter", c[i].help);
+				sample(out, c[i].name, NULL, (uint64_t)json_integer_value(v));
+			}
+		}
 	}
 	json_decref(r);
 }

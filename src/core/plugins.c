@@ -260,7 +260,7 @@ static int core_log_enabled(int level)
 }
 
 json_t *stoa__core_generate_answer(stoa_plugin_session *ps, json_t *prefs, char *err, size_t errlen);
-void stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
+int stoa__core_relay_rtp(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
 void stoa__core_relay_rtcp(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt);
 void stoa__core_relay_data(stoa_plugin_session *ps, stoa_plugin_data *msg);
 void stoa__core_send_pli(stoa_plugin_session *ps, int mindex);

@@ -565,6 +565,7 @@ stoa_ice *stoa__pc_ice(stoa_pc *pc)
 
 int stoa__pc_send_raw(stoa_pc *pc, const uint8_t *buf, size_t len)
 {
+	G_STATIC_ASSERT(STOA_PC_SEND_FULL == STOA_ICE_SEND_FULL);
 	if (pc->ice == NULL)
 		return -1;
 	return stoa_ice_send(pc->ice, buf, len);
@@ -632,18 +633,17 @@ static gboolean job_rtp(gpointer p)
 	return G_SOURCE_REMOVE;
 }
 
-void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
-		      bool plugin_rtx)
+int stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
+		     bool plugin_rtx)
 {
-	if (stoa_loop_is_current(pc->loop)) {
-		stoa__pc_send_rtp_now(pc, mindex, buf, len, level, plugin_rtx);
-		return;
-	}
+	if (stoa_loop_is_current(pc->loop))
+		return stoa__pc_send_rtp_now(pc, mindex, buf, len, level, plugin_rtx);
 	pc_job *j = job_new(pc, buf, len);
 	j->mindex = mindex;
 	j->flag = plugin_rtx;
 	j->value = (uint32_t)(level + 1);
 	stoa_loop_post(pc->loop, job_rtp, j, job_free);
+	return STOA_PC_SENT;
 }
 
 static gboolean job_resend(gpointer p)

@@ -119,9 +119,16 @@ void stoa_pc_trickle(stoa_pc *pc, json_t *candidate);
 #define STOA_PC_EXT_KEEP (-2)
 #define STOA_PC_EXT_OWN (-1)
 /* `plugin_rtx`: the plugin keeps this stream's packets and answers its
- * NACKs (stoa_plugin_rtp.plugin_retransmits). */
-void stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext,
-		      bool plugin_rtx);
+ * NACKs (stoa_plugin_rtp.plugin_retransmits).
+ * Returns what became of the packet: STOA_PC_SENT (handed to the kernel,
+ * or copied and posted to the pc's loop, whose outcome nobody waits for),
+ * STOA_PC_SEND_FULL (refused because the socket's send buffer is full:
+ * the peer's path is congested), or -1 (not sent: no such stream, not
+ * sending, not connected, malformed). */
+#define STOA_PC_SENT 0
+#define STOA_PC_SEND_FULL 1 /* = STOA_ICE_SEND_FULL */
+int stoa_pc_send_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext,
+		     bool plugin_rtx);
 /* A retransmission the plugin rebuilt for a NACK on a forwarded stream
  * (same `ext` rule); sent as RTX when negotiated. Any thread. */
 void stoa_pc_resend_rtp(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext);

@@ -130,6 +130,7 @@ struct stoa_pc {
 /* pc.c */
 void stoa__pc_set_state(stoa_pc *pc, stoa_pc_state s);
 void stoa__pc_close_now(stoa_pc *pc, const char *reason, bool notify);
+/* 0, STOA_ICE_SEND_FULL or -1, as stoa_ice_send. */
 int stoa__pc_send_raw(stoa_pc *pc, const uint8_t *buf, size_t len);
 stoa_dtls_cert *stoa__media_cert(void);
 void stoa__pc_dtls_release(stoa_pc *pc);
@@ -158,8 +159,9 @@ void stoa__pc_data_close(stoa_pc *pc);
 
 /* pc_rtp.c */
 void stoa__pc_incoming_srtp(stoa_pc *pc, uint8_t *buf, size_t len, bool rtcp);
-void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
-			   bool plugin_rtx);
+/* Returns as stoa_pc_send_rtp. */
+int stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
+			  bool plugin_rtx);
 /* A retransmission the plugin rebuilt (forwarded streams): RTX-wrapped
  * when negotiated. */
 void stoa__pc_resend_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int ext);

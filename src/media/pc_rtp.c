@@ -105,20 +105,20 @@ static size_t copy_with_own_ext(const stoa_pc_stream *s, const uint8_t *buf, siz
 	return fixed + block + rest;
 }
 
-void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
-			   bool plugin_rtx)
+int stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t len, int level,
+			  bool plugin_rtx)
 {
 	stoa_pc_stream *s = stream_at(pc, mindex);
 	if (s == NULL || !s->send || len > STOA_PC_MAX_PACKET || len < 12)
-		return;
+		return -1;
 	uint8_t *out = pc->scratch;
 	stoa_rtp_info info;
 	if (stoa_rtp_parse(buf, len, &info) < 0)
-		return;
+		return -1;
 	if (level != STOA_PC_EXT_KEEP) {
 		len = copy_with_own_ext(s, buf, len, &info, level, out);
 		if (len == 0 || stoa_rtp_parse(out, len, &info) < 0)
-			return;
+			return -1;
 	} else {
 		memcpy(out, buf, len);
 	}
@@ -140,7 +140,7 @@ void stoa__pc_send_rtp_now(stoa_pc *pc, int mindex, const uint8_t *buf, size_t l
 	s->out_bytes += len;
 	stoa_metrics_add(&pc->metrics->rtp_out_packets[s->video], 1);
 	stoa_metrics_add(&pc->metrics->rtp_out_bytes[s->video], len);
-	protect_and_send(pc, out, len, false);
+	return protect_and_send(pc, out, len, false);
 }
 
 /* Keyframe requests in an outgoing compound packet, ours or a plugin's. */

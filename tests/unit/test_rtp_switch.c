@@ -149,6 +149,53 @@ static void test_skip(void)
 	g_assert_cmpuint(seq_of(b), ==, (uint16_t)(s + 2));
 }
 
+/* A refused send taken back, then the run up to the next keyframe
+ * skipped: the keyframe continues the sequence numbers and PictureIDs the
+ * receiver saw, its timestamp stays the source's. */
+static void test_unsend(void)
+{
+	stoa_rtp_switch sw;
+	stoa_rtp_switch_init(&sw, 90000, true);
+	uint8_t b[64];
+	vp8_packet(b, 1, 200, 1000, true, 50, 3, 0, false, true);
+	stoa_rtp_switch_rewrite(&sw, b, 32, 0);
+	uint16_t s = seq_of(b), p = pid_of(b);
+	uint32_t ts0 = ts_of(b);
+	/* 201 starts picture 51 and is refused. */
+	vp8_packet(b, 1, 201, 4000, true, 51, 4, 0, false, false);
+	stoa_rtp_switch_rewrite(&sw, b, 32, 33333);
+	g_assert_cmpuint(seq_of(b), ==, (uint16_t)(s + 1));
+	vp8_packet(b, 1, 201, 4000, true, 51, 4, 0, false, false);
+	g_assert_cmpint(stoa_rtp_switch_unsend(&sw, b, 32), ==, 0);
+	/* Taking back twice changes nothing more. */
+	stoa_rtp_switch_unsend(&sw, b, 32);
+	/* The rest of 51 and all of 52 are dropped. */
+	vp8_packet(b, 1, 202, 4000, false, 51, 4, 0, false, false);
+	stoa_rtp_switch_skip(&sw, b, 32);
+	vp8_packet(b, 1, 203, 7000, true, 52, 5, 0, false, false);
+	stoa_rtp_switch_skip(&sw, b, 32);
+	vp8_packet(b, 1, 204, 10000, true, 53, 6, 0, false, true);
+	stoa_rtp_switch_rewrite(&sw, b, 32, 100000);
+	g_assert_cmpuint(seq_of(b), ==, (uint16_t)(s + 1));
+	g_assert_cmpuint(pid_of(b), ==, (uint16_t)(p + 1));
+	g_assert_cmpuint(ts_of(b), ==, ts0 + 9000);
+	/* A refused packet in the middle of a picture keeps that PictureID. */
+	vp8_packet(b, 1, 205, 10000, false, 53, 6, 0, false, false);
+	stoa_rtp_switch_rewrite(&sw, b, 32, 100000);
+	vp8_packet(b, 1, 205, 10000, false, 53, 6, 0, false, false);
+	stoa_rtp_switch_unsend(&sw, b, 32);
+	vp8_packet(b, 1, 206, 13000, true, 54, 7, 0, false, true);
+	stoa_rtp_switch_rewrite(&sw, b, 32, 133333);
+	g_assert_cmpuint(seq_of(b), ==, (uint16_t)(s + 2));
+	g_assert_cmpuint(pid_of(b), ==, (uint16_t)(p + 2));
+	/* Only the newest packet can be taken back. */
+	vp8_packet(b, 1, 205, 10000, false, 53, 6, 0, false, false);
+	stoa_rtp_switch_unsend(&sw, b, 32);
+	vp8_packet(b, 1, 207, 13000, false, 54, 7, 0, false, false);
+	stoa_rtp_switch_rewrite(&sw, b, 32, 133333);
+	g_assert_cmpuint(seq_of(b), ==, (uint16_t)(s + 3));
+}
+
 /* VP8 PictureID and TL0PICIDX continue across a switch, with 15-bit wrap. */
 static void test_vp8_picture_id(void)
 {
@@ -327,6 +374,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/rtp_switch/seq_ts_continuity", test_seq_ts_continuity);
 	g_test_add_func("/rtp_switch/skip", test_skip);
+	g_test_add_func("/rtp_switch/unsend", test_unsend);
 	g_test_add_func("/rtp_switch/vp8_picture_id", test_vp8_picture_id);
 	g_test_add_func("/rtp_switch/malformed", test_malformed);
 	g_test_add_func("/simulcast/keyframe_gated", test_keyframe_gated);

@@ -110,6 +110,21 @@ typedef struct stoa_plugin_data {
 	uint32_t length;
 } stoa_plugin_data;
 
+/* What relay_rtp did with a packet (API version 4). */
+typedef enum stoa_relay_result {
+	/* Not sent: no peer connection, the m-line does not send, not
+	 * connected yet, or a packet that is not RTP. */
+	STOA_RELAY_NOT_SENT = -1,
+	/* Handed to the kernel (or libnice), or copied and posted to the
+	 * handle's media loop when called from another thread. */
+	STOA_RELAY_SENT = 0,
+	/* Refused for lack of room: the peer's socket send buffer is full
+	 * (sendto said EAGAIN/ENOBUFS/ENOMEM; a TCP/TURN pair took less than
+	 * the packet). The packet is lost: the path to this peer is congested
+	 * and the plugin may choose to drop more (video up to a keyframe). */
+	STOA_RELAY_CONGESTED = 1,
+} stoa_relay_result;
+
 /* Log levels, as Janus numbers them (`debug_level`, `-d`). */
 enum {
 	STOA_LOG_NONE = 0,
@@ -180,8 +195,11 @@ typedef struct stoa_core_api {
 	 * loop (inside incoming_* callbacks) the packet goes out at once; from any
 	 * other thread it is copied and handed to that loop. The buffer is only
 	 * borrowed. RTP is sent on the m-line `pkt->mindex` of this handle, with
-	 * this handle's SSRC for it. */
-	void (*relay_rtp)(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
+	 * this handle's SSRC for it.
+	 * relay_rtp returns (API version 4) a stoa_relay_result: whether the
+	 * kernel took the packet. Only a send made inline (on the handle's own
+	 * loop) can tell; a posted one says STOA_RELAY_SENT. */
+	int (*relay_rtp)(stoa_plugin_session *ps, stoa_plugin_rtp *pkt);
 	void (*relay_rtcp)(stoa_plugin_session *ps, stoa_plugin_rtcp *pkt);
 	void (*relay_data)(stoa_plugin_session *ps, stoa_plugin_data *msg);
 

@@ -2,6 +2,7 @@
  * ice.c: the libnice agent wrapper (see ice.h).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <gio/gio.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -494,10 +495,17 @@ int stoa_ice_send(stoa_ice *ice, const uint8_t *buf, size_t len)
 	if (ice->direct_fd >= 0) {
 		ssize_t sent = sendto(ice->direct_fd, buf, len, MSG_DONTWAIT,
 				      (const struct sockaddr *)&ice->direct_addr, ice->direct_len);
-		return sent == (ssize_t)len ? 0 : -1;
+		if (G_LIKELY(sent == (ssize_t)len))
+			return 0;
+		return sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ||
+				    errno == ENOMEM)
+			       ? STOA_ICE_SEND_FULL
+			       : -1;
 	}
+	/* libnice hides errno: on a connected pair (TCP, TURN) a short or
+	 * failed send means its queue or the socket is full. */
 	int n = nice_agent_send(ice->agent, ice->stream_id, 1, (guint)len, (const gchar *)buf);
-	return n == (int)len ? 0 : -1;
+	return G_LIKELY(n == (int)len) ? 0 : STOA_ICE_SEND_FULL;
 }
 
 stoa_ice_state stoa_ice_get_state(const stoa_ice *ice)

@@ -114,6 +114,12 @@ void stoa_ice_remote_gathering_done(stoa_ice *ice);
 /* ICE restart: new local credentials, candidates kept. 0 or negative. */
 int stoa_ice_restart(stoa_ice *ice);
 
+/* Sends one datagram on the selected pair (non-blocking). Returns 0 when
+ * the kernel (or libnice) took it, STOA_ICE_SEND_FULL when it was refused
+ * for lack of room (a socket send buffer that is full: EAGAIN/EWOULDBLOCK,
+ * ENOBUFS, ENOMEM; or a TCP/TURN pair whose libnice send took less than
+ * the packet), -1 on any other failure (not connected, unreachable). */
+#define STOA_ICE_SEND_FULL 1
 int stoa_ice_send(stoa_ice *ice, const uint8_t *buf, size_t len);
 stoa_ice_state stoa_ice_get_state(const stoa_ice *ice);
 /* "<ip>:<port> [host,udp] <-> <ip>:<port> [prflx,udp]" or NULL; g_free. */
