@@ -5,7 +5,8 @@
  * The Janus file below is byte for byte what Debian's janus 1.1.2 wrote
  * after `create` with "permanent": true (rooms 4321 with every key it saves
  * set away from its default, 4322 with defaults then `edit`, 4323 with
- * record and dummy_publisher): every value a string ("yes", "6").
+ * record and dummy_publisher): every value a string ("yes", "6"). 4324 is
+ * 4323 without the two options Stoa refuses.
  */
 #include <string.h>
 #include <unistd.h>
@@ -79,6 +80,23 @@ static const char janus_written[] =
 	"  transport_wide_cc_ext = \"yes\";\n"
 	"  record = \"yes\";\n"
 	"  rec_dir = \"/tmp/rec\";\n"
+	"};\n"
+	/* 4323 as Janus would write it without record and dummy_publisher. */
+	"room-4324 : \n"
+	"{\n"
+	"  description = \"Room 4324\";\n"
+	"  bitrate = \"0\";\n"
+	"  publishers = \"3\";\n"
+	"  audiocodec = \"pcmu\";\n"
+	"  videocodec = \"vp9,vp8\";\n"
+	"  vp9_profile = \"2\";\n"
+	"  audiolevel_ext = \"yes\";\n"
+	"  audiolevel_event = \"yes\";\n"
+	"  audio_active_packets = \"50\";\n"
+	"  audio_level_average = \"40\";\n"
+	"  videoorient_ext = \"yes\";\n"
+	"  playoutdelay_ext = \"yes\";\n"
+	"  transport_wide_cc_ext = \"yes\";\n"
 	"};\n";
 
 typedef struct loaded {
@@ -153,7 +171,7 @@ static void test_janus_written(void)
 	loaded l;
 
 	g_assert_cmpint(load(path, &g, &l), ==, 0);
-	g_assert_cmpuint(l.rooms->len, ==, 2);
+	g_assert_cmpuint(l.rooms->len, ==, 3);
 	r = room(&l, 4321);
 	g_assert_nonnull(r);
 	g_assert_cmpstr(r->description, ==, "All keys");
@@ -182,6 +200,14 @@ static void test_janus_written(void)
 	g_assert_cmpuint(r->bitrate, ==, 256000);
 	g_assert_cmpint(r->publishers, ==, 3);
 	g_assert_true(r->opus_fec && r->audiolevel_ext && r->transport_wide_cc_ext);
+	r = room(&l, 4324);
+	g_assert_nonnull(r);
+	g_assert_cmpstr(r->vp9_profile, ==, "2");
+	g_assert_true(r->audiolevel_event);
+	g_assert_cmpint(r->audio_active_packets, ==, 50);
+	g_assert_cmpint(r->audio_level_average, ==, 40);
+	g_assert_cmpuint(r->bitrate, ==, 0);
+	g_assert_false(r->opus_fec); /* no opus in the room */
 	/* Record and a dummy publisher are refused, with the reason. */
 	g_assert_cmpuint(l.skipped->len, ==, 1);
 	g_assert_cmpstr(l.skipped->pdata[0], ==,
