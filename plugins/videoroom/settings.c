@@ -645,10 +645,11 @@ static json_t *setting_to_json(const config_setting_t *s, const char **bad)
  * stores every value as a string: is_private = "yes", publishers = "6".
  * Janus reads booleans with janus_is_true() and numbers with atoi(). In a
  * file, then, a boolean may also be "yes"/"no"/"true"/"false"/"1"/"0" (any
- * case) and a number a string of decimal digits; `*out` gets the JSON
- * value. Anything else stays as it is, so it fails validation with the
- * usual "Invalid element type" reason. The API's `create` keeps strict
- * JSON types. */
+ * case) and a number a string of decimal digits. Anything else stays as it
+ * is, so it fails validation with the usual "Invalid element type" reason.
+ * The API's `create` keeps strict JSON types. */
+
+/* True when `v` is one of the boolean strings, with the value in *out. */
 static bool config_string_bool(const char *v, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "1" }, *const no[] = { "no", "false", "0" };
@@ -666,6 +667,7 @@ static bool config_string_bool(const char *v, bool *out)
 	return false;
 }
 
+/* The JSON value a string stands for as a `kind` key, or NULL. */
 static json_t *config_string_value(key_kind kind, const char *v)
 {
 	guint64 n;
@@ -681,6 +683,7 @@ static json_t *config_string_value(key_kind kind, const char *v)
 	return json_integer((json_int_t)n);
 }
 
+/* Replaces the string forms among a room section's values (`obj`). */
 static void config_strings_to_json(json_t *obj)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(room_keys); i++) {
