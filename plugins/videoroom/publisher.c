@@ -340,13 +340,21 @@ static bool codec_allowed(char *const *list, const char *codec)
 	return false;
 }
 
+/* What the publisher's answer accepts: the room's codecs (or the ones the
+ * request names), its profiles, and, as Janus's VideoRoom does, only the
+ * header extensions the room enables and the Opus FEC/DTX it asks for. */
 static json_t *answer_prefs(vr_req *r, vr_room *room)
 {
 	const char *ac = json_string_value(json_object_get(r->body, "audiocodec"));
 	const char *vc = json_string_value(json_object_get(r->body, "videocodec"));
 	char *alist = vr_settings_codecs(room->s.acodec), *vlist = vr_settings_codecs(room->s.vcodec);
-	json_t *prefs = json_pack("{s:s,s:s,s:b,s:b}", "audiocodec", ac != NULL ? ac : alist,
-				  "videocodec", vc != NULL ? vc : vlist, "data", 1, "recvonly", 1);
+	const vr_settings *s = &room->s;
+	json_t *prefs = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b}", "audiocodec",
+				  ac != NULL ? ac : alist, "videocodec", vc != NULL ? vc : vlist,
+				  "data", 1, "recvonly", 1, "opus_fec", s->opus_fec, "opus_dtx",
+				  s->opus_dtx, "audiolevel_ext", s->audiolevel_ext, "videoorient_ext",
+				  s->videoorient_ext, "playoutdelay_ext", s->playoutdelay_ext,
+				  "transport_wide_cc_ext", s->transport_wide_cc_ext);
 	g_free(alist);
 	g_free(vlist);
 	if (room->s.vp9_profile != NULL)

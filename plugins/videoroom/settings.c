@@ -350,6 +350,33 @@ static int check_api_keys(vr_settings *s, json_t *obj, char *err, size_t errlen)
 	return 0;
 }
 
+/* Room options Stoa does not implement. Accepting one and ignoring it would
+ * mislead: a room asking for signed tokens would let anyone in, a recorded
+ * room would record nothing. So `true` is refused with the reason (430, as
+ * Janus refuses a bad element); `false`, their default, is accepted. */
+static const struct {
+	size_t off;
+	const char *name, *why;
+} unsupported[] = {
+	{ offsetof(vr_settings, signed_tokens), "signed_tokens",
+	  "room tokens are not checked by this server; use pin, allowed or the core's token_auth" },
+	{ offsetof(vr_settings, record), "record", "this server does not record" },
+	{ offsetof(vr_settings, dummy_publisher), "dummy_publisher",
+	  "this server has no dummy publishers" },
+};
+
+static int check_unsupported(const vr_settings *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(unsupported); i++) {
+		if (!*(const bool *)((const char *)s + unsupported[i].off))
+			continue;
+		set_err(err, errlen, "Invalid value (%s = true is not supported: %s)",
+			unsupported[i].name, unsupported[i].why);
+		return VR_ERR_INVALID_ELEMENT;
+	}
+	return 0;
+}
+
 static int apply_table(vr_settings *s, const room_key *keys, size_t nkeys, json_t *obj,
 		       char *err, size_t errlen)
 {
@@ -382,6 +409,8 @@ int vr_settings_apply(vr_settings *s, json_t *obj, bool from_config, const char 
 		rc = check_api_keys(&t, obj, err, errlen);
 	if (rc == 0)
 		rc = apply_table(&t, room_keys, G_N_ELEMENTS(room_keys), obj, err, errlen);
+	if (rc == 0)
+		rc = check_unsupported(&t, err, errlen);
 	if (rc != 0) {
 		vr_settings_clear(&t);
 		return rc;
@@ -484,8 +513,25 @@ void vr_general_clear(vr_general *g)
 
 /* ---------------------------------------------------------------- the file */
 
+/* What a missing file reads as: the same rooms as the sample
+ * (conf/janus.plugin.videoroom.jcfg.sample, a unit test checks they agree),
+ * so Janus's demo room 1234 is there out of the box. A permanent create or
+ * destroy with no file writes this plus its change, so room 1234 does not
+ * vanish at the next start because a file now exists. */
+static const char default_config[] =
+	"general: {\n}\n"
+	"room-1234: {\n"
+	"\tdescription = \"Demo Room\"\n"
+	"\tsecret = \"adminpwd\"\n"
+	"\tpublishers = 6\n"
+	"\tbitrate = 128000\n"
+	"\tfir_freq = 10\n"
+	"\trecord = false\n"
+	"}\n";
+
 /* Reads `path` into `cfg` (initialised here; the caller destroys it). A
- * missing file reads as empty and sets *missing. -1 with "file:line: why". */
+ * missing file reads as default_config and sets *missing. -1 with
+ * "file:line: why". */
 static int config_read_path(const char *path, config_t *cfg, bool *missing, char *err,
 			    size_t errlen)
 {
@@ -500,6 +546,11 @@ static int config_read_path(const char *path, config_t *cfg, bool *missing, char
 	if (fp == NULL) {
 		if (errno == ENOENT) {
 			*missing = true;
+			if (config_read_string(cfg, default_config) != CONFIG_TRUE) {
+				set_err(err, errlen, "the built-in default configuration: %s",
+					config_error_text(cfg));
+				return -1;
+			}
 			return 0;
 		}
 		set_err(err, errlen, "%s: cannot read: %s", path, g_strerror(errno));
@@ -590,6 +641,62 @@ static json_t *setting_to_json(const config_setting_t *s, const char **bad)
 	return v;
 }
 
+/* Janus's own writer (janus_config, used when it saves a permanent room)
+ * stores every value as a string: is_private = "yes", publishers = "6".
+ * Janus reads booleans with janus_is_true() and numbers with atoi(). In a
+ * file, then, a boolean may also be "yes"/"no"/"true"/"false"/"1"/"0" (any
+ * case) and a number a string of decimal digits. Anything else stays as it
+ * is, so it fails validation with the usual "Invalid element type" reason.
+ * The API's `create` keeps strict JSON types. */
+
+/* True when `v` is one of the boolean strings, with the value in *out. */
+static bool config_string_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "1" }, *const no[] = { "no", "false", "0" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+		if (g_ascii_strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (g_ascii_strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The JSON value a string stands for as a `kind` key, or NULL. */
+static json_t *config_string_value(key_kind kind, const char *v)
+{
+	guint64 n;
+	bool b;
+
+	if (kind == KEY_BOOL)
+		return config_string_bool(v, &b) ? json_boolean(b) : NULL;
+	if (kind != KEY_INT && kind != KEY_BITRATE)
+		return NULL;
+	/* Digits only (no sign, no spaces): the range check comes later. */
+	if (!g_ascii_string_to_unsigned(v, 10, 0, G_MAXINT64, &n, NULL) || !g_ascii_isdigit(v[0]))
+		return NULL;
+	return json_integer((json_int_t)n);
+}
+
+/* Replaces the string forms among a room section's values (`obj`). */
+static void config_strings_to_json(json_t *obj)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(room_keys); i++) {
+		json_t *v = json_object_get(obj, room_keys[i].name), *nv;
+
+		if (!json_is_string(v))
+			continue;
+		nv = config_string_value(room_keys[i].kind, json_string_value(v));
+		if (nv != NULL)
+			json_object_set_new(obj, room_keys[i].name, nv);
+	}
+}
+
 /* Reads the general section over `g`; -1 with "file:line: general.<key>: ...". */
 static int load_general(const char *path, const config_setting_t *sec, vr_general *g,
 			char *err, size_t errlen)
@@ -620,15 +727,20 @@ static int load_general(const char *path, const config_setting_t *sec, vr_genera
 		g->admin_key = g_strdup(config_setting_get_string(m));
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(bools); i++) {
+		bool b;
+
 		m = config_setting_get_member(sec, bools[i].name);
 		if (m == NULL)
 			continue;
-		if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
+		if (config_setting_type(m) == CONFIG_TYPE_BOOL)
+			b = config_setting_get_bool(m);
+		else if (config_setting_type(m) != CONFIG_TYPE_STRING ||
+			 !config_string_bool(config_setting_get_string(m), &b)) {
 			set_err(err, errlen, "%s:%d: general.%s: must be a boolean", path,
 				config_setting_source_line(m), bools[i].name);
 			return -1;
 		}
-		*(bool *)((char *)g + bools[i].off) = config_setting_get_bool(m);
+		*(bool *)((char *)g + bools[i].off) = b;
 	}
 	return 0;
 }
@@ -650,6 +762,7 @@ static int load_room(const config_setting_t *sec, guint64 id, vr_settings *s, ch
 		set_err(reason, reasonlen, "Invalid value (%s)", bad != NULL ? bad : "?");
 		return -1;
 	}
+	config_strings_to_json(obj);
 	vr_settings_init(s);
 	s->room = id;
 	rc = vr_settings_apply(s, obj, true, name, reason, reasonlen);

@@ -73,7 +73,9 @@ void vr_settings_copy(vr_settings *dst, const vr_settings *src);
  * (from_config true: no `room`/`permanent`/`allowed`; `description`
  * defaults to the section name given as `section`) over `s`. Type errors,
  * unknown codecs and bad values give VR_ERR_INVALID_ELEMENT with Janus's
- * text in `err`; returns 0 on success. Unknown keys are ignored. */
+ * text in `err`; returns 0 on success. Unknown keys are ignored.
+ * signed_tokens, record and dummy_publisher set to true are refused the
+ * same way (Stoa does not implement them). */
 int vr_settings_apply(vr_settings *s, json_t *obj, bool from_config, const char *section,
 		      char *err, size_t errlen);
 
@@ -101,10 +103,12 @@ void vr_general_clear(vr_general *g);
 /* Reads the config file: the general section into `g`, and every valid
  * `room-<id>` section as settings handed to `room_cb` (which takes
  * ownership with vr_settings_copy or may ignore it; the settings are
- * cleared afterwards). A missing file is not an error (returns 0, nothing
- * read); a file that does not parse returns -1 with "file:line: reason" in
- * err. A bad room section is skipped with its reason passed to `skip_cb`
- * (may be NULL). */
+ * cleared afterwards). A missing file reads as the built-in default, the
+ * sample's rooms (Janus's demo room 1234); a file that does not parse
+ * returns -1 with "file:line: reason" in err. Values may also be Janus's
+ * string forms ("yes", "6": Janus writes permanent rooms that way). A bad
+ * room section is skipped with its reason passed to `skip_cb` (may be
+ * NULL). */
 typedef void (*vr_room_cb)(const vr_settings *s, void *user);
 typedef void (*vr_skip_cb)(const char *section, const char *reason, void *user);
 int vr_config_load(const char *path, vr_general *g, vr_room_cb room_cb, vr_skip_cb skip_cb,
@@ -115,7 +119,9 @@ int vr_config_load(const char *path, vr_general *g, vr_room_cb room_cb, vr_skip_
  * the file is kept. Atomic and durable: written to a temporary file in the
  * same folder, fsync'ed, renamed over the file, and the folder fsync'ed, so
  * a crash (kill -9) right after the call leaves either the old or the new
- * file, never a torn one. Creates the file if missing. 0, or -1 with err. */
+ * file, never a torn one. A missing file is created from the built-in
+ * default plus the change, so room 1234 survives the next start. 0, or -1
+ * with err. */
 int vr_config_save_room(const char *path, const vr_settings *s, char *err, size_t errlen);
 int vr_config_remove_room(const char *path, guint64 room, char *err, size_t errlen);
 

@@ -338,7 +338,9 @@ static json_t *offer_desc(vr_subscriber *s, bool restart)
 		}
 		json_array_append_new(media, m);
 	}
-	return json_pack("{s:o,s:b,s:s}", "media", media, "restart", restart, "msid", "janus");
+	/* As in Janus, a room without audio levels offers none to subscribers either. */
+	return json_pack("{s:o,s:b,s:s,s:b}", "media", media, "restart", restart, "msid", "janus",
+			 "audiolevel_ext", s->room->s.audiolevel_ext);
 }
 
 /* Builds and sends an offer; returns the jsep or NULL with an error. No lock. */

@@ -509,6 +509,42 @@ static int direction_cb(const stoa_sdp_media *offered, unsigned index, void *use
 	return (int)stoa_sdp_dir_reverse(offered->dir);
 }
 
+/* The header extensions an answer accepts when offered. Those with a
+ * `pref` are dropped when the answer preferences set that key to false
+ * (Janus's VideoRoom room options, same names); the others are always
+ * accepted, as the core needs them (mid, simulcast rids) or they cost
+ * nothing. */
+static const struct {
+	const char *uri, *pref;
+} answer_exts[] = {
+	{ STOA_SDP_EXT_MID, NULL },
+	{ STOA_SDP_EXT_RID, NULL },
+	{ STOA_SDP_EXT_RRID, NULL },
+	{ STOA_SDP_EXT_ABS_SEND_TIME, NULL },
+	{ STOA_SDP_EXT_TWCC, "transport_wide_cc_ext" },
+	{ STOA_SDP_EXT_AUDIO_LEVEL, "audiolevel_ext" },
+	{ STOA_SDP_EXT_VIDEO_ORIENTATION, "videoorient_ext" },
+	{ STOA_SDP_EXT_PLAYOUT_DELAY, "playoutdelay_ext" },
+};
+
+/* Fills `out` (room for every entry and a NULL) with the URIs `prefs` accepts. */
+static void accepted_exts(json_t *prefs, const char **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(answer_exts); i++)
+		if (answer_exts[i].pref == NULL ||
+		    !json_is_false(json_object_get(prefs, answer_exts[i].pref)))
+			out[n++] = answer_exts[i].uri;
+	out[n] = NULL;
+}
+
+/* An Opus preference key: 1 true, -1 false, 0 absent (echo the offer). */
+static int opus_pref(json_t *prefs, const char *key)
+{
+	json_t *v = json_object_get(prefs, key);
+	return json_is_true(v) ? 1 : json_is_false(v) ? -1 : 0;
+}
+
 typedef struct answer_call {
 	stoa_pc *pc;
 	json_t *prefs;
@@ -532,6 +568,8 @@ char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen
 	GPtrArray *cands = stoa_ice_local_candidates(pc->ice);
 	g_ptr_array_add(cands, NULL);
 	const char *vp9 = json_string_value(json_object_get(prefs, "vp9_profile"));
+	const char *exts[G_N_ELEMENTS(answer_exts) + 1];
+	accepted_exts(prefs, exts);
 	stoa_sdp_answer_params p = {
 		.ice_ufrag = stoa_ice_local_ufrag(pc->ice),
 		.ice_pwd = stoa_ice_local_pwd(pc->ice),
@@ -542,7 +580,10 @@ char *stoa__pc_build_answer(stoa_pc *pc, json_t *prefs, char *err, size_t errlen
 		.audio_codecs = (const char *const *)audio,
 		.video_codecs = (const char *const *)video,
 		.constraints = { .vp9_profile = vp9 != NULL ? atoi(vp9) : -1,
-				 .h264_plid = json_string_value(json_object_get(prefs, "h264_profile")) },
+				 .h264_plid = json_string_value(json_object_get(prefs, "h264_profile")),
+				 .opus_fec = opus_pref(prefs, "opus_fec"),
+				 .opus_dtx = opus_pref(prefs, "opus_dtx") },
+		.extmaps = exts,
 		.accept_data = !json_is_false(json_object_get(prefs, "data")),
 		.cname = "stoa",
 		.direction = direction_cb,

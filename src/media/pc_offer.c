@@ -8,8 +8,9 @@
  * server is always controlled), waits for the candidates like an answer
  * does, and writes an offer with a=setup:actpass. Our SSRCs stay the same
  * for a mid across re-offers, so a renegotiation never looks like a new
- * stream to the peer. Our offers list the mid and audio level extensions,
- * which pc_rtp.c writes on forwarded packets. The client's answer then fixes the DTLS role (its
+ * stream to the peer. Our offers list the mid and audio level extensions
+ * (the latter unless the plugin says "audiolevel_ext": false), which
+ * pc_rtp.c writes on forwarded packets. The client's answer then fixes the DTLS role (its
  * a=setup), the codecs and feedback it kept, and the header extension ids
  * it accepted; the streams are built from the pair.
  *
@@ -34,6 +35,10 @@
 static const stoa_sdp_extmap_desc audio_exts[] = {
 	{ OFFER_EXT_MID, STOA_SDP_EXT_MID },
 	{ OFFER_EXT_AUDIO_LEVEL, STOA_SDP_EXT_AUDIO_LEVEL },
+};
+/* For a room that does not use audio levels (`"audiolevel_ext": false`). */
+static const stoa_sdp_extmap_desc audio_exts_no_level[] = {
+	{ OFFER_EXT_MID, STOA_SDP_EXT_MID },
 };
 static const stoa_sdp_extmap_desc video_exts[] = {
 	{ OFFER_EXT_MID, STOA_SDP_EXT_MID },
@@ -84,8 +89,8 @@ static stoa_sdp_media_type media_type(const char *t)
 
 /* One m-line of the plugin's description into the offer builder's form.
  * Strings stay borrowed from `d` (alive for the call). */
-static int describe(const stoa_pc *pc, json_t *d, stoa_sdp_offer_media *m, char *err,
-		    size_t errlen)
+static int describe(const stoa_pc *pc, json_t *d, bool audio_level, stoa_sdp_offer_media *m,
+		    char *err, size_t errlen)
 {
 	memset(m, 0, sizeof(*m));
 	m->type = media_type(json_string_value(json_object_get(d, "type")));
@@ -114,8 +119,16 @@ static int describe(const stoa_pc *pc, json_t *d, stoa_sdp_offer_media *m, char 
 		m->ssrc = fresh_ssrc();
 	if (m->rtx_ssrc == 0 && m->rtx_pt > 0)
 		m->rtx_ssrc = fresh_ssrc();
-	m->extmaps = m->type == STOA_SDP_AUDIO ? audio_exts : video_exts;
-	m->n_extmaps = m->type == STOA_SDP_AUDIO ? G_N_ELEMENTS(audio_exts) : G_N_ELEMENTS(video_exts);
+	if (m->type == STOA_SDP_AUDIO && audio_level) {
+		m->extmaps = audio_exts;
+		m->n_extmaps = G_N_ELEMENTS(audio_exts);
+	} else if (m->type == STOA_SDP_AUDIO) {
+		m->extmaps = audio_exts_no_level;
+		m->n_extmaps = G_N_ELEMENTS(audio_exts_no_level);
+	} else {
+		m->extmaps = video_exts;
+		m->n_extmaps = G_N_ELEMENTS(video_exts);
+	}
 	return 0;
 }
 
@@ -134,7 +147,9 @@ static char *build_offer(stoa_pc *pc, json_t *desc, char *err, size_t errlen)
 	}
 	stoa_sdp_offer_media *media = g_new0(stoa_sdp_offer_media, n);
 	for (size_t i = 0; i < n; i++) {
-		if (describe(pc, json_array_get(list, i), &media[i], err, errlen) < 0) {
+		if (describe(pc, json_array_get(list, i),
+			     !json_is_false(json_object_get(desc, "audiolevel_ext")), &media[i], err,
+			     errlen) < 0) {
 			g_free(media);
 			return NULL;
 		}

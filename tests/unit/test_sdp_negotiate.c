@@ -499,6 +499,17 @@ static void test_codec_matching(void)
 	f = stoa_sdp_codec_answer_fmtp(c, NULL);
 	g_assert_cmpstr(f, ==, "minptime=10;useinbandfec=1;usedtx=1");
 	g_free(f);
+	/* A VideoRoom's opus_fec/opus_dtx decide, whatever the offer said. */
+	stoa_sdp_codec_constraints no_fec = { .vp9_profile = -1, .opus_fec = -1, .opus_dtx = -1 };
+	f = stoa_sdp_codec_answer_fmtp(c, &no_fec);
+	g_assert_cmpstr(f, ==, "minptime=10");
+	g_free(f);
+	g_free(c->fmtp);
+	c->fmtp = g_strdup("minptime=10;stereo=1");
+	stoa_sdp_codec_constraints fec_dtx = { .vp9_profile = -1, .opus_fec = 1, .opus_dtx = 1 };
+	f = stoa_sdp_codec_answer_fmtp(c, &fec_dtx);
+	g_assert_cmpstr(f, ==, "minptime=10;useinbandfec=1;usedtx=1;stereo=1");
+	g_free(f);
 	c->channels = 1;
 	g_assert_false(stoa_sdp_codec_matches(c, "opus", NULL));
 	stoa_sdp_codec_free(c);

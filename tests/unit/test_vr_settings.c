@@ -129,18 +129,20 @@ static void assert_settings_equal(const vr_settings *a, const vr_settings *b)
 	g_assert_cmpint(a->dummy_publisher, ==, b->dummy_publisher);
 }
 
-/* A `create` body with every room key set away from its default. */
+/* A `create` body with every room key set away from its default, but for
+ * the unsupported ones (signed_tokens, record, dummy_publisher: refused
+ * when true, see test_unsupported). */
 static const char full_body[] =
 	"{\"room\":1234,\"permanent\":true,\"description\":\"Demo\",\"is_private\":true,"
 	"\"secret\":\"s3\",\"pin\":\"p1\",\"allowed\":[\"t1\",\"t2\"],\"require_pvtid\":true,"
-	"\"signed_tokens\":true,\"require_e2ee\":true,\"notify_joining\":true,"
+	"\"signed_tokens\":false,\"require_e2ee\":true,\"notify_joining\":true,"
 	"\"publishers\":6,\"bitrate\":128000,\"bitrate_cap\":true,\"fir_freq\":10,"
 	"\"audiocodec\":\"opus,pcmu\",\"videocodec\":\"vp9,h264\",\"vp9_profile\":\"2\","
 	"\"h264_profile\":\"42e01f\",\"opus_fec\":false,\"opus_dtx\":true,"
 	"\"audiolevel_ext\":false,\"audiolevel_event\":true,\"audio_active_packets\":50,"
 	"\"audio_level_average\":40,\"videoorient_ext\":false,\"playoutdelay_ext\":false,"
-	"\"transport_wide_cc_ext\":false,\"record\":true,\"rec_dir\":\"/var/rec\","
-	"\"lock_record\":true,\"dummy_publisher\":true,\"threads\":2,\"no_such_key\":[1]}";
+	"\"transport_wide_cc_ext\":false,\"record\":false,\"rec_dir\":\"/var/rec\","
+	"\"lock_record\":true,\"dummy_publisher\":false,\"threads\":2,\"no_such_key\":[1]}";
 
 static void full_settings(vr_settings *s)
 {
@@ -203,7 +205,7 @@ static void test_apply_full(void)
 	g_assert_cmpstr(s.secret, ==, "s3");
 	g_assert_cmpstr(s.pin, ==, "p1");
 	g_assert_true(s.require_pvtid);
-	g_assert_true(s.signed_tokens);
+	g_assert_false(s.signed_tokens);
 	g_assert_true(s.require_e2ee);
 	g_assert_true(s.notify_joining);
 	g_assert_cmpint(s.publishers, ==, 6);
@@ -223,10 +225,10 @@ static void test_apply_full(void)
 	g_assert_false(s.videoorient_ext);
 	g_assert_false(s.playoutdelay_ext);
 	g_assert_false(s.transport_wide_cc_ext);
-	g_assert_true(s.record);
+	g_assert_false(s.record);
 	g_assert_cmpstr(s.rec_dir, ==, "/var/rec");
 	g_assert_true(s.lock_record);
-	g_assert_true(s.dummy_publisher);
+	g_assert_false(s.dummy_publisher);
 	vr_settings_clear(&s);
 }
 
@@ -497,7 +499,7 @@ static void test_edit(void)
 	g_assert_cmpstr(s.rec_dir, ==, "/srv/rec");
 	/* Untouched keys. */
 	g_assert_cmpuint(s.room, ==, 1234);
-	g_assert_true(s.record);
+	g_assert_true(s.opus_dtx);
 	assert_codecs(s.acodec, "opus,pcmu");
 
 	/* An empty new_description keeps the old one; an empty body changes nothing. */
@@ -560,9 +562,9 @@ static void test_list_entry(void)
 	assert_entry(&s, "{\"room\":1234,\"description\":\"Demo\",\"pin_required\":true,"
 			 "\"is_private\":true,\"max_publishers\":6,\"bitrate\":128000,"
 			 "\"bitrate_cap\":true,\"fir_freq\":10,\"require_pvtid\":true,"
-			 "\"require_e2ee\":true,\"dummy_publisher\":true,\"notify_joining\":true,"
+			 "\"require_e2ee\":true,\"dummy_publisher\":false,\"notify_joining\":true,"
 			 "\"audiocodec\":\"opus,pcmu\",\"videocodec\":\"vp9,h264\","
-			 "\"opus_dtx\":true,\"record\":true,\"rec_dir\":\"/var/rec\","
+			 "\"opus_dtx\":true,\"record\":false,\"rec_dir\":\"/var/rec\","
 			 "\"lock_record\":true,\"audiolevel_ext\":false,\"audiolevel_event\":true,"
 			 "\"audio_active_packets\":50,\"audio_level_average\":40,"
 			 "\"videoorient_ext\":false,\"playoutdelay_ext\":false,"
@@ -757,8 +759,8 @@ static void test_config_bad_rooms(void)
 			 "room--5: { }\n"
 			 "room-99999999999999999999: { }\n"
 			 "lobby: { x = 1 }\n"
-			 "room-5: { publishers = \"6\" }\n"
-			 "room-6: { is_private = \"yes\" }\n"
+			 "room-5: { publishers = \"six\" }\n"
+			 "room-6: { is_private = \"maybe\" }\n"
 			 "room-7: { audiocodec = \"speex\" }\n"
 			 "room-8: { bitrate = 1.5 }\n"
 			 "room-9 = 5\n"
@@ -791,8 +793,11 @@ static void test_config_missing(void)
 	char err[256];
 	loaded l;
 
+	/* A missing file reads as the built-in default: Janus's demo room
+	 * (test_vr_config_default.c compares it with the sample). */
 	g_assert_cmpint(load(path, &g, &l, err, sizeof(err)), ==, 0);
-	g_assert_cmpuint(l.rooms->len, ==, 0);
+	g_assert_cmpuint(l.rooms->len, ==, 1);
+	g_assert_cmpstr(loaded_room(&l, 1234)->description, ==, "Demo Room");
 	g_assert_cmpuint(l.skipped->len, ==, 0);
 	g_assert_null(g.admin_key);
 	g_assert_true(g.events);
@@ -837,7 +842,7 @@ static void test_config_parse_error(void)
 	 * admin_key string belongs would otherwise leave `create` open. */
 	expect_load_error("general: {\n\tadmin_key = 1234\n}\n",
 			  "2: general.admin_key: must be a string");
-	expect_load_error("general: {\n\n\tevents = \"no\"\n}\n", "3: general.events: must be a boolean");
+	expect_load_error("general: {\n\n\tevents = \"off\"\n}\n", "3: general.events: must be a boolean");
 	expect_load_error("general = true\n",
 			  "1: general: must be a section (general: { ... })");
 
@@ -864,10 +869,10 @@ static void tricky_settings(vr_settings *s, guint64 room)
 				  "\"videocodec\":\"h264,vp8,vp9,av1,h265\",\"vp9_profile\":\"0\","
 				  "\"h264_profile\":\"42e01f\",\"opus_fec\":true,\"opus_dtx\":true,"
 				  "\"audiolevel_event\":true,\"audio_active_packets\":1,"
-				  "\"audio_level_average\":0,\"record\":true,\"rec_dir\":\"/tmp/r d\","
+				  "\"audio_level_average\":0,\"record\":false,\"rec_dir\":\"/tmp/r d\","
 				  "\"lock_record\":true,\"notify_joining\":true,\"is_private\":true,"
-				  "\"require_pvtid\":true,\"signed_tokens\":true,\"require_e2ee\":true,"
-				  "\"bitrate_cap\":true,\"dummy_publisher\":true,\"audiolevel_ext\":false,"
+				  "\"require_pvtid\":true,\"require_e2ee\":true,"
+				  "\"bitrate_cap\":true,\"audiolevel_ext\":false,"
 				  "\"videoorient_ext\":false,\"playoutdelay_ext\":false,"
 				  "\"transport_wide_cc_ext\":false}",
 				  err, sizeof(err)), ==, 0);
@@ -1001,13 +1006,14 @@ static void test_remove(void)
 	/* No file: nothing to remove, and no file is created. */
 	g_assert_cmpint(vr_config_remove_room(missing, 5, err, sizeof(err)), ==, 0);
 	g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
-	/* Save then remove. */
+	/* Save then remove: the file written keeps the default's room 1234. */
 	g_assert_cmpint(apply_api(&s, 5, "{}", err, sizeof(err)), ==, 0);
 	g_assert_cmpint(vr_config_save_room(missing, &s, err, sizeof(err)), ==, 0);
 	vr_settings_clear(&s);
 	g_assert_cmpint(vr_config_remove_room(missing, 5, err, sizeof(err)), ==, 0);
 	g_assert_cmpint(load(missing, &g, &l, err, sizeof(err)), ==, 0);
-	g_assert_cmpuint(l.rooms->len, ==, 0);
+	g_assert_cmpuint(l.rooms->len, ==, 1);
+	g_assert_nonnull(loaded_room(&l, 1234));
 	loaded_free(&l);
 	vr_general_clear(&g);
 	g_assert_cmpint(vr_config_remove_room(path, 0, err, sizeof(err)), ==, -1);

@@ -184,7 +184,13 @@ typedef struct stoa_core_api {
 	 * may be NULL) chooses what to accept: {"audiocodec": "opus,pcmu",
 	 * "videocodec": "vp8,vp9,h264", "vp9_profile": "0", "h264_profile":
 	 * "42e01f", "data": true, "audio": true, "video": true, "recvonly":
-	 * false (true: receive only, as for a publisher)}. Waits (up to
+	 * false (true: receive only, as for a publisher)}. Also (optional, so
+	 * plugins that leave them out keep the old answers, no API version
+	 * change): "audiolevel_ext", "videoorient_ext", "playoutdelay_ext",
+	 * "transport_wide_cc_ext": false refuses that header extension even
+	 * when offered (absent or true: accepted when offered); "opus_fec",
+	 * "opus_dtx": true writes useinbandfec=1 / usedtx=1 in the Opus fmtp,
+	 * false leaves it out (absent: the offer's value is echoed). Waits (up to
 	 * about 5 s) for the server's ICE candidates so the answer carries them
 	 * all. Call it from a plugin thread, never from a media loop. Returns a
 	 * new jsep object {"type":"answer","sdp":...} to pass to push_event, or
@@ -226,7 +232,8 @@ typedef struct stoa_core_api {
 	 *               "rtx_pt": 96 (0/absent: no RTX), "send": true,
 	 *               "recv": false, "disabled": false (port 0),
 	 *               "msid": "track id"}, ...],
-	 *    "msid": "stream id", "restart": false (ICE restart)}
+	 *    "msid": "stream id", "restart": false (ICE restart),
+	 *    "audiolevel_ext": true (false: no audio level extension)}
 	 * The core keeps the SSRCs of a mid across offers; the offer lists the
 	 * mid and audio level header extensions (see stoa_plugin_rtp.forwarded). Waits
 	 * for ICE gathering like generate_answer: call it from a plugin thread,

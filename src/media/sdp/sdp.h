@@ -268,6 +268,10 @@ typedef struct stoa_sdp_codec_constraints {
 	int vp9_profile;		/* VP9 profile-id that must match, or -1 for any */
 	const char *h264_plid;		/* H.264 profile-level-id whose profile must
 					 * match (and whose level caps the answer), or NULL */
+	/* Opus receive preferences written in the answer (RFC 7587 §6.1: they
+	 * tell the offerer how to send to us): 1 says useinbandfec=1 (usedtx=1),
+	 * -1 leaves it out, 0 echoes what the offer said. */
+	int opus_fec, opus_dtx;
 } stoa_sdp_codec_constraints;
 
 /* Does offered codec `c` satisfy preference `name` ("vp8", "h264", ...) under

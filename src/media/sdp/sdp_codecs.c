@@ -10,8 +10,10 @@
  *    The level may differ: the answer lowers the offered level to ours unless
  *    the offer says level-asymmetry-allowed=1 (§8.2.2).
  *  - VP9 (RFC 9628 §6): profile-id (default 0) must equal the wanted one.
- *  - Opus (RFC 7587 §7): the answer keeps the offered minptime, useinbandfec,
- *    usedtx, stereo and sprop-stereo, so FEC and DTX stay as the client asked.
+ *  - Opus (RFC 7587 §7): the answer keeps the offered minptime, stereo and
+ *    sprop-stereo. useinbandfec and usedtx are receiver preferences (§6.1):
+ *    the caller either sets them (a VideoRoom's opus_fec/opus_dtx) or lets
+ *    the answer echo the offer's, so FEC and DTX stay as the client asked.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +113,16 @@ static void fmtp_copy(GString *out, const char *fmtp, const char *key)
 		return;
 	g_string_append_printf(out, "%s%s=%s", out->len > 0 ? ";" : "", key, v);
 	g_free(v);
+}
+
+/* An Opus receive preference: "key=1" when `want` > 0, nothing when < 0,
+ * the offer's value when 0. */
+static void opus_pref(GString *out, const char *fmtp, const char *key, int want)
+{
+	if (want == 0)
+		fmtp_copy(out, fmtp, key);
+	else if (want > 0)
+		g_string_append_printf(out, "%s%s=1", out->len > 0 ? ";" : "", key);
 }
 
 /* ---------------------------------------------------------------- H.264 */
@@ -230,12 +242,12 @@ char *stoa_sdp_codec_answer_fmtp(const stoa_sdp_codec *c, const stoa_sdp_codec_c
 	if (c->name == NULL)
 		return NULL;
 	if (g_ascii_strcasecmp(c->name, "opus") == 0) {
-		static const char *const keep[] = {
-			"minptime", "useinbandfec", "usedtx", "stereo", "sprop-stereo",
-		};
 		GString *out = g_string_new(NULL);
-		for (size_t i = 0; i < G_N_ELEMENTS(keep); i++)
-			fmtp_copy(out, c->fmtp, keep[i]);
+		fmtp_copy(out, c->fmtp, "minptime");
+		opus_pref(out, c->fmtp, "useinbandfec", k != NULL ? k->opus_fec : 0);
+		opus_pref(out, c->fmtp, "usedtx", k != NULL ? k->opus_dtx : 0);
+		fmtp_copy(out, c->fmtp, "stereo");
+		fmtp_copy(out, c->fmtp, "sprop-stereo");
 		if (out->len == 0) {
 			g_string_free(out, TRUE);
 			return NULL;
