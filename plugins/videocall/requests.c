@@ -117,6 +117,20 @@ static void close_leg(vc_user *u)
 	vc_defer_close(u);
 }
 
+/* What `set` chose lasts for one call, as in Janus (which resets these
+ * controls whenever a user's media goes): the next call relays audio and
+ * video again, sends no REMB cap and starts at the top simulcast layer,
+ * whatever the page last asked for in the call before. */
+static void reset_settings(vc_user *u)
+{
+	g_atomic_int_set(&u->audio_on, 1);
+	g_atomic_int_set(&u->video_on, 1);
+	g_atomic_int_set(&u->bitrate, 0);
+	g_atomic_int_set(&u->substream, -1);
+	g_atomic_int_set(&u->temporal, -1);
+	g_atomic_int_set(&u->fallback, 0);
+}
+
 void vc_call_end(vc_call *c, unsigned close_mask)
 {
 	if (c->state == VC_ENDED)
@@ -130,6 +144,7 @@ void vc_call_end(vc_call *c, unsigned close_mask)
 			vc_defer_unref_call(c);
 		}
 		vc_link_clear(u);
+		reset_settings(u);
 		if (close_mask & (1u << s))
 			close_leg(u);
 	}
@@ -705,9 +720,14 @@ int vc_req_set(vc_req *r)
 	g_mutex_unlock(&vc_lock);
 	if (r->code != 0)
 		return r->code;
+	/* The cap goes out at once (then once a second from the media path).
+	 * Lifting it (0) sends Janus's "no limit", so that the sender does not
+	 * keep the last cap it was told. */
 	json_t *br = json_object_get(r->body, "bitrate");
-	if (br != NULL && json_integer_value(br) > 0)
-		vc_core->send_remb(u->ps, (uint32_t)MIN(json_integer_value(br), G_MAXINT));
+	if (br != NULL)
+		vc_core->send_remb(u->ps, json_integer_value(br) > 0
+						  ? (uint32_t)MIN(json_integer_value(br), G_MAXINT)
+						  : VC_REMB_NO_CAP);
 	if (c != NULL) {
 		if (offer_sdp == NULL)
 			reoffer(r, c, side);

@@ -57,6 +57,8 @@
 
 #define VC_PACKAGE "janus.plugin.videocall"
 #define VC_MAX_MLINES 16
+/* The REMB Janus sends for "no cap" (bitrate 0): 10 Mbit/s. */
+#define VC_REMB_NO_CAP 10000000
 
 /* Janus's VideoCall error codes. */
 enum {
@@ -101,7 +103,8 @@ struct vc_user {
 	bool gone;		/* destroy_session ran */
 	bool media_up;		/* its pc is up (setup_media .. hangup_media) */
 	vc_call *call;		/* ref: ringing or in a call, else NULL */
-	/* atomics: `set` writes them, the media path reads them */
+	/* atomics: `set` writes them, the media path reads them, and the end
+	 * of a call puts them back to these defaults (Janus does the same) */
 	gint audio_on, video_on; /* relay what this user sends */
 	gint bitrate;		/* REMB cap for what this user sends, 0 = none */
 	gint substream, temporal, fallback; /* simulcast layer this user receives; -1 default */

@@ -64,7 +64,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stoa_harness import JanusClient, Server, Tap, TestFailure, check, diag  # noqa: E402
 
 from aiortc_peer import (  # noqa: E402
-    PEER_IP, NetFilter, RoomPeer, VcHandle, media_stats, skip_reason, videocall_missing, within,
+    PEER_IP, NetFilter, RoomPeer, VcHandle, media_stats, send_pli, skip_reason, videocall_missing,
+    watch_sender_rtcp, within,
 )
 
 tap = Tap(timeout=30)
@@ -673,6 +674,97 @@ def test_stopped():
     check("stopped" in CALL, "the calls test did not stop the server")
     check(CALL.get("last_call"), "the last call (up at shutdown) had no media")
     check(CALL["stopped"] is True, CALL["stopped"])
+
+
+def plugin_info(info):
+    return info.get("plugin_specific") or {}
+
+
+@tap.test("a receiver's PLI reaches the sender; set bitrate caps the sender by REMB at once and "
+          "every second, bitrate 0 sends Janus's 'no limit' (10 Mbit/s); what set chose lasts "
+          "one call: after a hangup while muted and capped, the next call relays audio and "
+          "sends no cap", timeout=90)
+async def test_settings():
+    srv = new_server()
+    await srv.start()
+    peers = []
+    c = None
+    try:
+        c = await JanusClient("ws").open()
+        await c.create_session()
+        alice, bob = [await VcHandle.attach(c) for _ in range(2)]
+        await register(alice, "alice")
+        await register(bob, "bob")
+        pa, pb = new_peer(), new_peer()
+        peers += [pa, pb]
+        fb = watch_sender_rtcp(pa)
+        await call(alice, pa, bob, pb, "bob")
+        check(await warm([pa, pb]), "no media both ways in the first call")
+
+        # Keyframe requests: bob's PLIs, 0.6 s apart (the core sends at
+        # most one per 500 ms), must each reach alice's video sender within
+        # 0.5 s; the same span before shows what comes unasked.
+        await asyncio.sleep(1.0)
+        t0 = time.monotonic()
+        await asyncio.sleep(2.4)
+        unasked = len([t for t in fb["pli"] if t >= t0])
+        sent = []
+        for _ in range(4):
+            check(await send_pli(pb), "bob received nothing from alice to ask a keyframe of")
+            sent.append(time.monotonic())
+            await asyncio.sleep(0.6)
+        answered = sum(1 for t in sent if any(t <= p <= t + 0.5 for p in fb["pli"]))
+        diag("PLIs at alice: %d unasked in 2.4 s, %d of bob's 4 answered" % (unasked, answered))
+        check(answered >= 3 and answered > unasked, "bob's PLIs did not reach alice",
+              {"unasked": unasked, "answered": answered})
+
+        # A bitrate cap: at once, then once a second.
+        t_cap = time.monotonic()
+        await alice.ok({"request": "set", "bitrate": 256000}, "set")
+        await asyncio.sleep(2.5)
+        capped = [b for t, b in fb["remb"] if t >= t_cap]
+        check(capped.count(256000) >= 2, "REMB 256000 at alice's sender at once and a second "
+              "later", capped)
+        # 0 lifts it: the "no limit" REMB, and the cap is not sent again.
+        t_lift = time.monotonic()
+        await alice.ok({"request": "set", "bitrate": 0}, "set")
+        await asyncio.sleep(2.0)
+        lifted = [b for t, b in fb["remb"] if t >= t_lift]
+        check(10000000 in lifted and 256000 not in lifted[lifted.index(10000000):],
+              "bitrate 0: a REMB of 10 Mbit/s and no cap after it", lifted)
+
+        # Mute and cap, check it took, hang up while so.
+        await alice.ok({"request": "set", "audio": False, "bitrate": 300000}, "set")
+        await asyncio.sleep(0.5)
+        a0 = pb.counts()["audio"]
+        await asyncio.sleep(1.0)
+        muted = pb.counts()["audio"] - a0
+        check(muted <= 3, "audio:false did not stop alice's audio at bob (%d frames)" % muted)
+        await alice.ok({"request": "hangup"}, "hangup")
+        await bob.result_event("hangup", 5)
+        for h in (alice, bob):
+            await hangup_reason(h)
+        ps = plugin_info(await handle_info(c, alice.id))
+        for p in (pa, pb):
+            await p.close()
+
+        # The next call: alice's audio reaches bob, no cap reaches alice.
+        pa, pb = new_peer(), new_peer()
+        peers += [pa, pb]
+        fb = watch_sender_rtcp(pa)
+        await call(alice, pa, bob, pb, "bob")
+        heard = await pb.wait_counts(video=5, audio=25, timeout=10)
+        await asyncio.sleep(2.5)
+        check(heard, "bob decodes no audio of alice in the next call: her audio:false of the "
+              "last call carried over", pb.counts())
+        remb = [b for _, b in fb["remb"]]
+        check(300000 not in remb, "the last call's cap still reaches alice", remb)
+        check(ps.get("audio_active") is True and ps.get("video_active") is True and
+              ps.get("bitrate") == 0, "alice's controls after the hangup (handle_info)", ps)
+        await srv.stop()
+    finally:
+        srv.kill()
+        await close_all(peers, c)
 
 
 if __name__ == "__main__":
