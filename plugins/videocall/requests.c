@@ -101,10 +101,13 @@ static void presence_notify(const char *joined, const char *left)
 		json_decref(res);
 }
 
+/* Without a username (a hangup before register) Janus leaves the field out. */
 static json_t *hangup_result(const char *who, const char *reason)
 {
-	return json_pack("{s:s,s:s,s:s}", "event", "hangup", "username", who != NULL ? who : "",
-			 "reason", reason);
+	json_t *res = json_pack("{s:s,s:s}", "event", "hangup", "reason", reason);
+	if (who != NULL)
+		json_object_set_new(res, "username", json_string(who));
+	return res;
 }
 
 /* Closes the user's current pc once vc_lock is released. The core does not
@@ -197,6 +200,8 @@ static bool alive(vc_req *r)
 	return false;
 }
 
+/* Only `call` (and Stoa's `presence`) need a name, as in Janus: `set` and
+ * `hangup` work without one, and `accept` has no call to accept (481). */
 static bool registered(vc_req *r)
 {
 	if (!alive(r))
@@ -446,17 +451,19 @@ int vc_req_register(vc_req *r)
 {
 	static const stoa_field fields[] = { { "username", STOA_FIELD_STRING, true },
 					   { "presence", STOA_FIELD_BOOL, false } };
+	vc_user *u = r->u;
+	/* Janus says 477 before it looks at the fields. Only this (worker)
+	 * thread writes u->username. */
+	if (u->username != NULL)
+		return vc_error(r, VC_ERR_ALREADY_REGISTERED, "Already registered (%s)", u->username);
 	if (VC_CHECK(r, fields) != 0)
 		return r->code;
 	const char *name = json_string_value(json_object_get(r->body, "username"));
 	if (*name == '\0')
 		return vc_error(r, VC_ERR_INVALID_ELEMENT, "Invalid element (username should be a non-empty string)");
 	g_mutex_lock(&vc_lock);
-	vc_user *u = r->u;
 	if (!alive(r)) {
 		/* error set */
-	} else if (u->username != NULL) {
-		vc_error(r, VC_ERR_ALREADY_REGISTERED, "Already registered (%s)", u->username);
 	} else if (g_hash_table_contains(registry, name)) {
 		vc_error(r, VC_ERR_USERNAME_TAKEN, "Username '%s' already taken", name);
 	} else {
@@ -593,7 +600,7 @@ int vc_req_accept(vc_req *r)
 	vc_user *u = r->u;
 	g_mutex_lock(&vc_lock);
 	vc_call *c = u->call;
-	if (!registered(r)) {
+	if (!alive(r)) {
 		c = NULL;
 	} else if (c == NULL || c->user[VC_CALLEE] != u || c->state != VC_RINGING || !c->rang ||
 		   c->accepting) {
@@ -694,7 +701,7 @@ int vc_req_set(vc_req *r)
 	int side = 0;
 	char *offer_sdp = NULL;
 	g_mutex_lock(&vc_lock);
-	if (registered(r) && r->jsep != NULL) {
+	if (alive(r) && r->jsep != NULL) {
 		c = u->call;
 		side = c != NULL ? vc_side_of(c, u) : 0;
 		if (c == NULL || c->state != VC_IN_CALL) {
@@ -744,17 +751,19 @@ int vc_req_set(vc_req *r)
 
 int vc_req_hangup(vc_req *r)
 {
-	static const stoa_field fields[] = { { "reason", STOA_FIELD_STRING, false } };
-	if (VC_CHECK(r, fields) != 0)
-		return r->code;
-	const char *reason = json_string_value(json_object_get(r->body, "reason"));
+	/* As in Janus: a reason that is not a string is ignored, and a hangup
+	 * with no call (or before register) still succeeds and closes the
+	 * handle's pc, if any: a page can always hang up. */
+	json_t *why = json_object_get(r->body, "reason");
+	const char *reason = json_is_string(why) ? json_string_value(why) : NULL;
 	vc_user *u = r->u;
 	g_mutex_lock(&vc_lock);
 	vc_call *c = u->call;
-	if (!registered(r)) {
+	if (!alive(r)) {
 		/* error set */
 	} else if (c == NULL) {
-		vc_error(r, VC_ERR_NO_CALL, "No call to hang up");
+		vc_reply(r, hangup_result(u->username, "Explicit hangup"), NULL);
+		close_leg(u);
 	} else {
 		int side = vc_side_of(c, u);
 		vc_reply(r, hangup_result(u->username, "Explicit hangup"), NULL);

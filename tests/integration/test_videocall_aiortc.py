@@ -171,8 +171,9 @@ async def video_frames_during(peer, seconds):
     return peer.counts()["video"] - v0
 
 
-@tap.test("request errors: 473 before register, 476, 477, 478, 479, 480, 481, 482, 472, 475, "
-          "474; list; a ringing call hung up by the caller", timeout=60)
+@tap.test("request errors as Janus sends them: 473 (call only), 481 for accept, set and hangup "
+          "working before register; 476, 477, 478, 479, 480, 481, 482, 472, 475, 474; hangup "
+          "with no call succeeds; list; a ringing call hung up by the caller", timeout=60)
 async def test_errors():
     srv = new_server()
     await srv.start()
@@ -185,16 +186,24 @@ async def test_errors():
         data, _ = await a.request({"request": "list"})
         check(data.get("videocall") == "event" and data.get("result") == {"list": []},
               "list before anyone registered", data)
-        for body in ({"request": "call", "username": "bob"}, {"request": "accept"},
-                     {"request": "set", "video": False}, {"request": "hangup"},
+        # Before register, as in Janus: only `call` needs a name (and Stoa's
+        # `presence`); `accept` has no call (481), `set` and `hangup` work.
+        for body in ({"request": "call", "username": "bob"},
                      {"request": "presence", "enable": True}):
             await a.error(body, 473)
+        await a.error({"request": "accept"}, 481)
+        res, _ = await a.ok({"request": "set", "video": False}, "set")
+        check(res == {"event": "set"}, "set before register", res)
+        res, _ = await a.ok({"request": "hangup"}, "hangup")
+        check(res == {"event": "hangup", "reason": "Explicit hangup"},
+              "a hangup before register (no username)", res)
         await a.error({"request": "register"}, 475)
         await a.error({"request": "register", "username": 7}, 474)
         await register(a, "alice")
         e = await b.error({"request": "register", "username": "alice"}, 476)
         check(e["error"] == "Username 'alice' already taken", "476 text", e)
         await a.error({"request": "register", "username": "alice2"}, 477)
+        await a.error({"request": "register"}, 477)   # Janus: 477 before the fields
         await register(b, "bob")
         await register(x, "xavier")
         for h, me in ((a, "alice"), (b, "bob")):
@@ -205,12 +214,13 @@ async def test_errors():
         await a.error({"request": "call", "username": "alice"}, 479)
         await a.error({"request": "call", "username": "bob"}, 482)
         await b.error({"request": "accept"}, 481)
-        await b.error({"request": "hangup"}, 481)
+        res, _ = await b.ok({"request": "hangup"}, "hangup")
+        check(res == {"event": "hangup", "username": "bob", "reason": "Explicit hangup"},
+              "a hangup with no call succeeds, as in Janus", res)
         await a.error({"request": "dance"}, 472)
         await a.error({"reques": "list"}, 475)
         await a.error({"request": 5}, 474)
         await a.error({"request": "set", "substream": 3}, 474)
-        await a.error({"request": "hangup", "reason": 1}, 474)
         # Case does not matter in request names, as in Janus.
         data, _ = await a.request({"request": "LIST"})
         check("list" in (data.get("result") or {}), "LIST", data)
@@ -227,7 +237,8 @@ async def test_errors():
         res, _ = await x.ok({"request": "call", "username": "bob"}, "hangup")
         check(res.get("username") == "xavier" and res.get("reason") == "User busy",
               "a ringing callee is busy", res)
-        res, _ = await a.ok({"request": "hangup"}, "hangup")
+        # A reason that is not a string is ignored (Janus logs it, no 474).
+        res, _ = await a.ok({"request": "hangup", "reason": 1}, "hangup")
         check(res == {"event": "hangup", "username": "alice", "reason": "Explicit hangup"},
               "the caller's hangup result", res)
         res, _, msg = await b.result_event("hangup")
@@ -236,7 +247,8 @@ async def test_errors():
         await a.core_event("hangup")
         await b.core_event("hangup")
         await b.error({"request": "accept"}, 481)
-        await a.error({"request": "hangup"}, 481)
+        res, _ = await a.ok({"request": "hangup"}, "hangup")
+        check(res.get("reason") == "Explicit hangup", "a second hangup", res)
         # x calls b and the server stops while it rings.
         await peer.close()
         peer = new_peer()
