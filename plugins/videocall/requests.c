@@ -658,6 +658,25 @@ static void apply_settings(vc_user *u, json_t *body)
 		g_atomic_int_set(&u->fallback, (gint)MIN(json_integer_value(v), G_MAXINT));
 }
 
+/* Recording is out of Stoa's scope. `record` and `filename` are accepted so
+ * that Janus pages sending them keep working, and logged, at most once a
+ * minute, so that an operator sees why no .mjr files appear. `restart` is
+ * accepted and does nothing, as in Janus: an ICE restart is the new
+ * credentials of the JSEP offer that comes with it. */
+static void warn_no_recording(vc_req *r)
+{
+	static int64_t last_us; /* the worker thread only */
+	if (!json_is_true(json_object_get(r->body, "record")) &&
+	    json_object_get(r->body, "filename") == NULL)
+		return;
+	int64_t now = g_get_monotonic_time();
+	if (last_us != 0 && now - last_us < 60 * G_USEC_PER_SEC)
+		return;
+	last_us = now;
+	vc_core->log(STOA_LOG_WARN, r->ps, "set: recording is not supported, \"record\" and "
+		     "\"filename\" are ignored");
+}
+
 /* A renegotiation offer from r's user: relayed to the peer as a server
  * offer (`update`). No lock held. 0 or an error code. */
 static int reoffer(vc_req *r, vc_call *c, int side)
@@ -696,6 +715,7 @@ int vc_req_set(vc_req *r)
 	};
 	if (VC_CHECK(r, fields) != 0 || check_layers(r) != 0)
 		return r->code;
+	warn_no_recording(r);
 	vc_user *u = r->u;
 	vc_call *c = NULL;
 	int side = 0;
