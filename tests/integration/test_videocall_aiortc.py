@@ -779,6 +779,86 @@ async def test_settings():
         await close_all(peers, c)
 
 
+@tap.test("the caller goes: its pc drops mid-call, or its session closes while the call rings; "
+          "the callee gets hangup 'Remote WebRTC hangup' and its pc is closed; the name is "
+          "free again and both call each other with media", timeout=120)
+async def test_caller_gone():
+    srv = new_server()
+    await srv.start()
+    peers = []
+    c = ca = None
+    gone = {"event": "hangup", "username": "alice", "reason": "Remote WebRTC hangup"}
+
+    async def new_alice():
+        cl = await JanusClient("ws").open()
+        await cl.create_session()
+        h = await VcHandle.attach(cl)
+        await register(h, "alice")
+        return cl, h
+
+    async def media_call(caller, callee, callee_name, what):
+        p1, p2 = new_peer(), new_peer()
+        peers.extend([p1, p2])
+        await call(caller, p1, callee, p2, callee_name)
+        check(await warm([p1, p2], video=3, audio=3), "no media both ways: %s" % what)
+        return p1, p2
+
+    async def end(h, other, ps):
+        await h.ok({"request": "hangup"}, "hangup")
+        await other.result_event("hangup", 5)
+        for x in (h, other):
+            await hangup_reason(x)
+        for p in ps:
+            await p.close()
+
+    try:
+        c = await JanusClient("ws").open()
+        await c.create_session()
+        bob = await VcHandle.attach(c)
+        await register(bob, "bob")
+        ca, alice = await new_alice()
+
+        # alice's pc drops in the middle of a call she made.
+        pa, pb = await media_call(alice, bob, "bob", "alice calls bob")
+        await pa.close()
+        told, _, msg = await bob.result_event("hangup", CONSENT_TIMEOUT + 6)
+        check(told == gone and msg.get("transaction") is None, "bob's event", told, msg)
+        check(await hangup_reason(bob) == "Close PC", "bob's pc is closed by the plugin")
+        check(await hangup_reason(alice) != "Close PC", "alice's pc ended on her side")
+        await pb.close()
+        pb, pa = await media_call(bob, alice, "alice", "bob calls alice after her drop")
+        await end(bob, alice, (pa, pb))
+        pa, pb = await media_call(alice, bob, "bob", "alice calls bob after her drop")
+        await end(alice, bob, (pa, pb))
+
+        # alice calls, and her session closes (a closed tab) while it rings.
+        pa, pb = new_peer(), new_peer()
+        peers += [pa, pb]
+        sdp = await pa.offer()
+        await alice.ok({"request": "call", "username": "bob"}, "calling", offer_jsep(sdp))
+        await bob.result_event("incomingcall", 15)
+        await ca.close()
+        ca = None
+        told, _, msg = await bob.result_event("hangup", 5)
+        check(told == gone and msg.get("transaction") is None, "bob's event (ringing)", told, msg)
+        check(await hangup_reason(bob) == "Close PC", "bob's pc (the server's offer) is closed")
+        for p in (pa, pb):
+            await p.close()
+        data, _ = await bob.request({"request": "list"})
+        check(data.get("result") == {"list": ["bob"]}, "alice's name is freed", data)
+        ca, alice = await new_alice()
+        pb, pa = await media_call(bob, alice, "alice", "bob calls the new alice")
+        await end(alice, bob, (pa, pb))
+        pa, pb = await media_call(alice, bob, "bob", "the new alice calls bob")
+        await end(bob, alice, (pa, pb))
+        await srv.stop()
+    finally:
+        srv.kill()
+        await close_all(peers, c)
+        if ca is not None:
+            await ca.close()
+
+
 if __name__ == "__main__":
     why = videocall_missing() or skip_reason()
     if why:
