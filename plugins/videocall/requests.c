@@ -658,6 +658,34 @@ static void apply_settings(vc_user *u, json_t *body)
 		g_atomic_int_set(&u->fallback, (gint)MIN(json_integer_value(v), G_MAXINT));
 }
 
+/* A `set` asking for the simulcast layer it already gets changes nothing on
+ * the media path, so no `simulcast` event would come: tell it now, as
+ * Janus does (the temporal layer only for VP8, where it is known). A new
+ * layer is announced by call.c once the switch happens. vc_lock held. */
+static void tell_current_layers(vc_user *u, json_t *body)
+{
+	vc_call *c = u->call;
+	json_t *want_sub = json_object_get(body, "substream");
+	json_t *want_tmp = json_object_get(body, "temporal");
+	if (c == NULL || c->state != VC_IN_CALL || (want_sub == NULL && want_tmp == NULL))
+		return;
+	vc_relay *incoming = c->relay[!vc_side_of(c, u)];
+	for (int i = 0; i < c->n; i++) {
+		int sub, tmp;
+		if (c->m[i].type != VC_VIDEO || !c->m[i].active ||
+		    !vc_relay_layers(incoming, i, &sub, &tmp))
+			continue;
+		const char *codec = vc_video_codec_name(c->m[i].vcodec);
+		if (want_sub != NULL && json_integer_value(want_sub) == sub)
+			vc_notify(u, json_pack("{s:s,s:s,s:i}", "event", "simulcast", "videocodec", codec,
+					       "substream", sub), NULL);
+		if (want_tmp != NULL && json_integer_value(want_tmp) == tmp &&
+		    g_strcmp0(c->m[i].codec, "vp8") == 0)
+			vc_notify(u, json_pack("{s:s,s:s,s:i}", "event", "simulcast", "videocodec", codec,
+					       "temporal", tmp), NULL);
+	}
+}
+
 /* Recording is out of Stoa's scope. `record` and `filename` are accepted so
  * that Janus pages sending them keep working, and logged, at most once a
  * minute, so that an operator sees why no .mjr files appear. `restart` is
@@ -742,8 +770,10 @@ int vc_req_set(vc_req *r)
 		else
 			vc_call_ref(c);
 	}
-	if (r->code == 0)
+	if (r->code == 0) {
 		apply_settings(u, r->body);
+		tell_current_layers(u, r->body);
+	}
 	g_mutex_unlock(&vc_lock);
 	if (r->code != 0)
 		return r->code;

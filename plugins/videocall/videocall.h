@@ -206,6 +206,9 @@ vc_link *vc_link_ref(vc_link *l);
 void vc_link_unref(vc_link *l);
 vc_relay *vc_relay_new(void);
 void vc_relay_unref(vc_relay *r);
+/* The simulcast layers the relay forwards on m-line `mindex` right now;
+ * false before it forwarded any simulcast packet there. Any thread. */
+bool vc_relay_layers(vc_relay *r, int mindex, int *substream, int *temporal);
 /* Points both users' media at each other from the call's m-line table
  * (call in VC_IN_CALL), or clears them (the old links are unreffed after
  * the lock). vc_lock held. */
