@@ -4,12 +4,15 @@ python3-aiortc) on both ends of real calls, signalled by hand over the
 Janus WebSocket API.
 
 The first test runs the request errors on a server of its own (no media
-but one ringing call): requests before `register` (473), a taken name
-(476), registering twice (477), an unknown name (478), calling yourself
-(479), calling while in a call (480), accepting or hanging up with no call
-(481), a call or an accept without an SDP (482), unknown and malformed requests
-(472/475/474), a ringing call hung up by the caller; then SIGINT while
-another call rings.
+but one ringing call), as Janus's janus_videocall.c sends them: before
+`register` only `call` (and Stoa's `presence`) get 473, `accept` gets 481
+and `set` and `hangup` succeed; a taken name (476), registering twice (477,
+checked before the fields), an unknown name (478), calling yourself (479),
+calling while in a call (480), accepting with no call (481), a hangup with
+no call (not an error: "Explicit hangup"), a call or an accept without an
+SDP (482), unknown and malformed requests (472/475/474), a ringing call hung
+up by the caller with a reason that is not a string (ignored); then SIGINT
+while another call rings.
 
 The second test makes the calls and records what it saw in CALL; the tests
 after it check the records (a call cannot span tests: each runs on its own
@@ -45,6 +48,18 @@ event loop). Users, one handle each on one WebSocket session:
   - the server is stopped while alice and eve are in a call (and, in the
     first test, while a call rings): it must exit 0 on SIGINT with no
     sanitizer report.
+
+Two more tests run on servers of their own:
+  - test_settings: bob's PLIs (aiortc's receiver, as when its decoder lost
+    the picture) reach alice's video sender (watched where aiortc hands it
+    RTCP); `set` bitrate reaches her sender as REMB at once and every
+    second, bitrate 0 as Janus's 10 Mbit/s "no limit"; then alice mutes,
+    caps, hangs up, and in the next call bob decodes her audio and no cap
+    reaches her (Janus resets these controls at every hangup);
+  - test_caller_gone: the caller's pc drops mid-call, and the caller's
+    session closes while the call rings: the callee gets "Remote WebRTC
+    hangup" and its pc closed; the name is freed; both call each other
+    again with media.
 
 Network and aiortc workarounds as in test_echotest_aiortc.py: stoa runs with
 -E 127.0.0.2 (aioice skips 127.0.0.1), aiortc's offers get unique extmap ids
