@@ -18,7 +18,7 @@
 //     once, before the "set" reply, since nothing will change on the media
 //     path; so must Stoa.
 // Then both hang up, and stoa must exit 0 on SIGINT with no sanitizer
-// report. About 15 s (up to 20 s more if Chromium is slow to send its top
+// report. About 15 s (up to 30 s more if Chromium is slow to send its top
 // layer).
 //
 // Environment, npm packages and network namespace: see lib.mjs. Stoa runs
@@ -33,10 +33,10 @@ import {
 } from './lib.mjs';
 
 const PAGE_NAME = 'stoa-test-videocall-simulcast.html';
-const TOTAL_BUDGET_MS = 100000;
+const TOTAL_BUDGET_MS = 110000;
 const MIN_FRAMES = 30;          // at the start, at the top layer
 const SWITCH_FRAMES = 15;       // more frames decoded after each switch
-const HIGH_WAIT_MS = 20000;     // Chromium ramps its estimate up before it sends the upper layers
+const HIGH_WAIT_MS = 30000;     // Chromium ramps its estimate up before it sends the upper layers
 const SWITCH_WAIT_MS = 15000;
 const HIGH_MIN_WIDTH = 640;     // the highest layer sent (640 or 1280 wide)
 const LOW_MAX_WIDTH = 320;      // substream 0: 1280x720 scaled down by 4
@@ -260,7 +260,7 @@ async function main() {
 			const r = await call('caller', () => window.vc.call('callee'), null, 30000);
 			const rids = (r.offer.match(/^a=rid:\S+ send/mg) || []).map((l) => l.slice(6, -5));
 			const lines = [`offer rids ${rids.join(',')}`,
-				`answer: ${r.answer.split(/\r?\n/).filter((l) => /^(m=video|a=rid|a=simulcast)/.test(l)).join(' | ')}`];
+				`answer: ${r.answer.split(/\r?\n/).filter((l) => /^(m=video|a=rid|a=simulcast|a=rtcp-fb:96|a=extmap:.*(transport-wide|abs-send))/.test(l)).join(' | ')}`];
 			if (rids.length !== 3 || !/^a=simulcast:send /m.test(r.offer) || !/^a=simulcast:recv /m.test(r.answer))
 				return { fail: true, lines };
 			return { lines };
