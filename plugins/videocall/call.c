@@ -60,6 +60,10 @@ struct vc_relay {
 	gint ref;
 	int64_t remb_last_us;	/* sender's loop */
 	vc_stream s[VC_MAX_MLINES];
+	/* Atomics, written by the sender's loop, read by the receiver's `set`:
+	 * the simulcast substream and temporal layer being relayed per m-line,
+	 * plus one (0: no simulcast packet relayed yet). */
+	gint shown_sub[VC_MAX_MLINES], shown_tmp[VC_MAX_MLINES];
 };
 
 struct vc_link {
@@ -115,6 +119,16 @@ void vc_relay_unref(vc_relay *r)
 {
 	if (r != NULL && g_atomic_int_dec_and_test(&r->ref))
 		g_free(r);
+}
+
+bool vc_relay_layers(vc_relay *r, int mindex, int *substream, int *temporal)
+{
+	if (r == NULL || mindex < 0 || mindex >= VC_MAX_MLINES)
+		return false;
+	int sub = g_atomic_int_get(&r->shown_sub[mindex]);
+	*substream = sub - 1;
+	*temporal = g_atomic_int_get(&r->shown_tmp[mindex]) - 1;
+	return sub > 0;
 }
 
 vc_link *vc_link_ref(vc_link *l)
@@ -239,6 +253,8 @@ static bool simulcast_pass(vc_user *tx, vc_link *l, vc_stream *st, stoa_plugin_r
 	int flags = stoa_simulcast_process(&st->sim, pkt->substream, keyframe, tid, sync, now);
 	if (flags & STOA_SIMULCAST_KEYFRAME)
 		vc_core->send_pli(tx->ps, pkt->mindex);
+	g_atomic_int_set(&l->relay->shown_sub[pkt->mindex], st->sim.substream + 1);
+	g_atomic_int_set(&l->relay->shown_tmp[pkt->mindex], st->sim.temporal + 1);
 	if (flags & STOA_SIMULCAST_CHANGED) {
 		if (st->sim.substream != old_sub)
 			simulcast_event(rx, st->vcodec, "substream", st->sim.substream);

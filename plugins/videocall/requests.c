@@ -101,10 +101,13 @@ static void presence_notify(const char *joined, const char *left)
 		json_decref(res);
 }
 
+/* Without a username (a hangup before register) Janus leaves the field out. */
 static json_t *hangup_result(const char *who, const char *reason)
 {
-	return json_pack("{s:s,s:s,s:s}", "event", "hangup", "username", who != NULL ? who : "",
-			 "reason", reason);
+	json_t *res = json_pack("{s:s,s:s}", "event", "hangup", "reason", reason);
+	if (who != NULL)
+		json_object_set_new(res, "username", json_string(who));
+	return res;
 }
 
 /* Closes the user's current pc once vc_lock is released. The core does not
@@ -115,6 +118,20 @@ static void close_leg(vc_user *u)
 	if (u->gone || vc_core->media_loop(u->ps) < 0)
 		return;
 	vc_defer_close(u);
+}
+
+/* What `set` chose lasts for one call, as in Janus (which resets these
+ * controls whenever a user's media goes): the next call relays audio and
+ * video again, sends no REMB cap and starts at the top simulcast layer,
+ * whatever the page last asked for in the call before. */
+static void reset_settings(vc_user *u)
+{
+	g_atomic_int_set(&u->audio_on, 1);
+	g_atomic_int_set(&u->video_on, 1);
+	g_atomic_int_set(&u->bitrate, 0);
+	g_atomic_int_set(&u->substream, -1);
+	g_atomic_int_set(&u->temporal, -1);
+	g_atomic_int_set(&u->fallback, 0);
 }
 
 void vc_call_end(vc_call *c, unsigned close_mask)
@@ -130,6 +147,7 @@ void vc_call_end(vc_call *c, unsigned close_mask)
 			vc_defer_unref_call(c);
 		}
 		vc_link_clear(u);
+		reset_settings(u);
 		if (close_mask & (1u << s))
 			close_leg(u);
 	}
@@ -182,6 +200,8 @@ static bool alive(vc_req *r)
 	return false;
 }
 
+/* Only `call` (and Stoa's `presence`) need a name, as in Janus: `set` and
+ * `hangup` work without one, and `accept` has no call to accept (481). */
 static bool registered(vc_req *r)
 {
 	if (!alive(r))
@@ -431,17 +451,19 @@ int vc_req_register(vc_req *r)
 {
 	static const stoa_field fields[] = { { "username", STOA_FIELD_STRING, true },
 					   { "presence", STOA_FIELD_BOOL, false } };
+	vc_user *u = r->u;
+	/* Janus says 477 before it looks at the fields. Only this (worker)
+	 * thread writes u->username. */
+	if (u->username != NULL)
+		return vc_error(r, VC_ERR_ALREADY_REGISTERED, "Already registered (%s)", u->username);
 	if (VC_CHECK(r, fields) != 0)
 		return r->code;
 	const char *name = json_string_value(json_object_get(r->body, "username"));
 	if (*name == '\0')
 		return vc_error(r, VC_ERR_INVALID_ELEMENT, "Invalid element (username should be a non-empty string)");
 	g_mutex_lock(&vc_lock);
-	vc_user *u = r->u;
 	if (!alive(r)) {
 		/* error set */
-	} else if (u->username != NULL) {
-		vc_error(r, VC_ERR_ALREADY_REGISTERED, "Already registered (%s)", u->username);
 	} else if (g_hash_table_contains(registry, name)) {
 		vc_error(r, VC_ERR_USERNAME_TAKEN, "Username '%s' already taken", name);
 	} else {
@@ -578,7 +600,7 @@ int vc_req_accept(vc_req *r)
 	vc_user *u = r->u;
 	g_mutex_lock(&vc_lock);
 	vc_call *c = u->call;
-	if (!registered(r)) {
+	if (!alive(r)) {
 		c = NULL;
 	} else if (c == NULL || c->user[VC_CALLEE] != u || c->state != VC_RINGING || !c->rang ||
 		   c->accepting) {
@@ -636,6 +658,53 @@ static void apply_settings(vc_user *u, json_t *body)
 		g_atomic_int_set(&u->fallback, (gint)MIN(json_integer_value(v), G_MAXINT));
 }
 
+/* A `set` asking for the simulcast layer it already gets changes nothing on
+ * the media path, so no `simulcast` event would come: tell it now, as
+ * Janus does (the temporal layer only for VP8, where it is known). A new
+ * layer is announced by call.c once the switch happens. vc_lock held. */
+static void tell_current_layers(vc_user *u, json_t *body)
+{
+	vc_call *c = u->call;
+	json_t *want_sub = json_object_get(body, "substream");
+	json_t *want_tmp = json_object_get(body, "temporal");
+	if (c == NULL || c->state != VC_IN_CALL || (want_sub == NULL && want_tmp == NULL))
+		return;
+	vc_relay *incoming = c->relay[!vc_side_of(c, u)];
+	for (int i = 0; i < c->n; i++) {
+		int sub, tmp;
+		if (c->m[i].type != VC_VIDEO || !c->m[i].active ||
+		    !vc_relay_layers(incoming, i, &sub, &tmp))
+			continue;
+		const char *codec = vc_video_codec_name(c->m[i].vcodec);
+		if (want_sub != NULL && json_integer_value(want_sub) == sub)
+			vc_notify(u, json_pack("{s:s,s:s,s:i}", "event", "simulcast", "videocodec", codec,
+					       "substream", sub), NULL);
+		if (want_tmp != NULL && json_integer_value(want_tmp) == tmp &&
+		    g_strcmp0(c->m[i].codec, "vp8") == 0)
+			vc_notify(u, json_pack("{s:s,s:s,s:i}", "event", "simulcast", "videocodec", codec,
+					       "temporal", tmp), NULL);
+	}
+}
+
+/* Recording is out of Stoa's scope. `record` and `filename` are accepted so
+ * that Janus pages sending them keep working, and logged, at most once a
+ * minute, so that an operator sees why no .mjr files appear. `restart` is
+ * accepted and does nothing, as in Janus: an ICE restart is the new
+ * credentials of the JSEP offer that comes with it. */
+static void warn_no_recording(vc_req *r)
+{
+	static int64_t last_us; /* the worker thread only */
+	if (!json_is_true(json_object_get(r->body, "record")) &&
+	    json_object_get(r->body, "filename") == NULL)
+		return;
+	int64_t now = g_get_monotonic_time();
+	if (last_us != 0 && now - last_us < 60 * G_USEC_PER_SEC)
+		return;
+	last_us = now;
+	vc_core->log(STOA_LOG_WARN, r->ps, "set: recording is not supported, \"record\" and "
+		     "\"filename\" are ignored");
+}
+
 /* A renegotiation offer from r's user: relayed to the peer as a server
  * offer (`update`). No lock held. 0 or an error code. */
 static int reoffer(vc_req *r, vc_call *c, int side)
@@ -674,12 +743,13 @@ int vc_req_set(vc_req *r)
 	};
 	if (VC_CHECK(r, fields) != 0 || check_layers(r) != 0)
 		return r->code;
+	warn_no_recording(r);
 	vc_user *u = r->u;
 	vc_call *c = NULL;
 	int side = 0;
 	char *offer_sdp = NULL;
 	g_mutex_lock(&vc_lock);
-	if (registered(r) && r->jsep != NULL) {
+	if (alive(r) && r->jsep != NULL) {
 		c = u->call;
 		side = c != NULL ? vc_side_of(c, u) : 0;
 		if (c == NULL || c->state != VC_IN_CALL) {
@@ -700,14 +770,21 @@ int vc_req_set(vc_req *r)
 		else
 			vc_call_ref(c);
 	}
-	if (r->code == 0)
+	if (r->code == 0) {
 		apply_settings(u, r->body);
+		tell_current_layers(u, r->body);
+	}
 	g_mutex_unlock(&vc_lock);
 	if (r->code != 0)
 		return r->code;
+	/* The cap goes out at once (then once a second from the media path).
+	 * Lifting it (0) sends Janus's "no limit", so that the sender does not
+	 * keep the last cap it was told. */
 	json_t *br = json_object_get(r->body, "bitrate");
-	if (br != NULL && json_integer_value(br) > 0)
-		vc_core->send_remb(u->ps, (uint32_t)MIN(json_integer_value(br), G_MAXINT));
+	if (br != NULL)
+		vc_core->send_remb(u->ps, json_integer_value(br) > 0
+						  ? (uint32_t)MIN(json_integer_value(br), G_MAXINT)
+						  : VC_REMB_NO_CAP);
 	if (c != NULL) {
 		if (offer_sdp == NULL)
 			reoffer(r, c, side);
@@ -724,17 +801,19 @@ int vc_req_set(vc_req *r)
 
 int vc_req_hangup(vc_req *r)
 {
-	static const stoa_field fields[] = { { "reason", STOA_FIELD_STRING, false } };
-	if (VC_CHECK(r, fields) != 0)
-		return r->code;
-	const char *reason = json_string_value(json_object_get(r->body, "reason"));
+	/* As in Janus: a reason that is not a string is ignored, and a hangup
+	 * with no call (or before register) still succeeds and closes the
+	 * handle's pc, if any: a page can always hang up. */
+	json_t *why = json_object_get(r->body, "reason");
+	const char *reason = json_is_string(why) ? json_string_value(why) : NULL;
 	vc_user *u = r->u;
 	g_mutex_lock(&vc_lock);
 	vc_call *c = u->call;
-	if (!registered(r)) {
+	if (!alive(r)) {
 		/* error set */
 	} else if (c == NULL) {
-		vc_error(r, VC_ERR_NO_CALL, "No call to hang up");
+		vc_reply(r, hangup_result(u->username, "Explicit hangup"), NULL);
+		close_leg(u);
 	} else {
 		int side = vc_side_of(c, u);
 		vc_reply(r, hangup_result(u->username, "Explicit hangup"), NULL);

@@ -57,6 +57,8 @@
 
 #define VC_PACKAGE "janus.plugin.videocall"
 #define VC_MAX_MLINES 16
+/* The REMB Janus sends for "no cap" (bitrate 0): 10 Mbit/s. */
+#define VC_REMB_NO_CAP 10000000
 
 /* Janus's VideoCall error codes. */
 enum {
@@ -101,7 +103,8 @@ struct vc_user {
 	bool gone;		/* destroy_session ran */
 	bool media_up;		/* its pc is up (setup_media .. hangup_media) */
 	vc_call *call;		/* ref: ringing or in a call, else NULL */
-	/* atomics: `set` writes them, the media path reads them */
+	/* atomics: `set` writes them, the media path reads them, and the end
+	 * of a call puts them back to these defaults (Janus does the same) */
 	gint audio_on, video_on; /* relay what this user sends */
 	gint bitrate;		/* REMB cap for what this user sends, 0 = none */
 	gint substream, temporal, fallback; /* simulcast layer this user receives; -1 default */
@@ -203,6 +206,9 @@ vc_link *vc_link_ref(vc_link *l);
 void vc_link_unref(vc_link *l);
 vc_relay *vc_relay_new(void);
 void vc_relay_unref(vc_relay *r);
+/* The simulcast layers the relay forwards on m-line `mindex` right now;
+ * false before it forwarded any simulcast packet there. Any thread. */
+bool vc_relay_layers(vc_relay *r, int mindex, int *substream, int *temporal);
 /* Points both users' media at each other from the call's m-line table
  * (call in VC_IN_CALL), or clears them (the old links are unreffed after
  * the lock). vc_lock held. */

@@ -22,8 +22,10 @@
 //   - A calls B and cancels while it rings: B sees "Cancelled", tracks ended;
 //   - C signs out (detach), A calls "carol": the "not online" error (478), no
 //     stuck state: A then calls B successfully;
-//   - B closes its tab mid-call: A gets the hangup, shows the reason, returns
-//     to the list with its tracks stopped, and bob leaves the list;
+//   - B closes its tab mid-call: A gets the hangup, shows the reason
+//     ("Remote WebRTC hangup"), returns to the list with its tracks stopped,
+//     and bob leaves the list; a new tab registers "bob" again and A calls
+//     it with media both ways (nothing stuck on either name);
 //   - no uncaught page error anywhere; when stoa stops, A and C say the
 //     connection was lost, and A's "Try again" that the server is unreachable.
 //     stoa must exit 0 on SIGINT with no sanitizer report.
@@ -77,7 +79,8 @@ const PLAN = [
 	'cancel: A calls B and cancels while it rings: B\'s dialog closes and shows "Cancelled"; both back to the list, every local track ended',
 	'unknown name: C signs out (detach); A calls "carol": a clear "not online" error (478), A back to the list, no PeerConnection, no live track',
 	`no stuck state: A then calls B, B accepts, both decode > ${MORE_FRAMES} frames`,
-	'B closes its tab mid-call: A gets a hangup, shows the reason, returns to the list with every local track ended; bob leaves the list',
+	'B closes its tab mid-call: A gets the hangup "Remote WebRTC hangup" and shows it, returns to the list with every local track ended; bob leaves the list',
+	`no stuck state after the tab closed: a new tab registers "bob" again (the name was freed), A calls it, both decode > ${MORE_FRAMES} frames; bob hangs up`,
 	'no uncaught page errors on any page',
 	'stoa exits with status 0 within 5 s of SIGINT',
 	'after stoa stops, A (WebSocket) and C (long poll) say the connection to the server was lost; A\'s "Try again" says the server is unreachable',
@@ -199,6 +202,27 @@ async function main() {
 		const up = await waitAll([from, to], inCall, UI_WAIT_MS);
 		return { ok: up.every((x) => x.ok), lines: up.filter((x) => !x.ok).map((x) => `not in a call: ${JSON.stringify(x.value).slice(0, 400)}`) };
 	};
+	// Opens call.html in a new context as page `who` (a closed tab's errors
+	// are kept); resolves with a line saying how it connected.
+	const openPage = async (who) => {
+		const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+		// C's page cannot open WebSockets, so janus.mjs falls back to HTTP.
+		if (who === HTTP_PAGE) await context.addInitScript(() => {
+			window.WebSocket = class { constructor() { throw new Error('WebSockets are blocked by the test'); } };
+		});
+		const page = await context.newPage();
+		P[who] = { page, context, errors: P[who] ? P[who].errors : [], console: [] };
+		page.on('pageerror', (e) => P[who].errors.push(errText(e)));
+		page.on('console', (m) => { P[who].console.push(`[${m.type()}] ${m.text()}`); if (P[who].console.length > 200) P[who].console.shift(); });
+		const resp = await page.goto(`${ORIGIN}/call.html`, { timeout: 15000 });
+		if (!resp || resp.status() !== 200) throw new Error(`${who}: GET /call.html -> HTTP ${resp && resp.status()}`);
+		const r = await waitFor(who, (s) => s && s.state === 'unregistered' && s.view === 'register', 10000);
+		if (!r.ok) throw new Error(`${who}: no name form: ${JSON.stringify(r.value)}`);
+		await evaluate(who, (c) => { window.stoaCall.constraints = c; }, CAPTURE);
+		const want = who === HTTP_PAGE ? 'http' : 'websocket';
+		if (r.value.transport !== want) throw new Error(`${who}: connected over ${r.value.transport}, not ${want}`);
+		return `${who}: ${r.value.transport}, status "${r.value.status}", focus on #${r.value.active}`;
+	};
 	const backToList = async (whos, reasonRe, ms = UI_WAIT_MS) => {
 		const res = await Promise.all(whos.map((w) => waitFor(w, (s) => idle(s) && (!reasonRe[w] || reasonRe[w].test(s.status)), ms)));
 		const lines = whos.map((w, i) => describe(w, res[i].value) + (res[i].ok ? ` (${res[i].ms} ms)` : ''));
@@ -226,26 +250,7 @@ async function main() {
 		}, false);
 
 		await step(PLAN[n++], async () => {
-			const lines = [];
-			await Promise.all(Object.keys(NAMES).map(async (who) => {
-				const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-				// C's page cannot open WebSockets, so janus.mjs falls back to HTTP.
-				if (who === HTTP_PAGE) await context.addInitScript(() => {
-					window.WebSocket = class { constructor() { throw new Error('WebSockets are blocked by the test'); } };
-				});
-				const page = await context.newPage();
-				P[who] = { page, context, errors: [], console: [] };
-				page.on('pageerror', (e) => P[who].errors.push(errText(e)));
-				page.on('console', (m) => { P[who].console.push(`[${m.type()}] ${m.text()}`); if (P[who].console.length > 200) P[who].console.shift(); });
-				const resp = await page.goto(`${ORIGIN}/call.html`, { timeout: 15000 });
-				if (!resp || resp.status() !== 200) throw new Error(`${who}: GET /call.html -> HTTP ${resp && resp.status()}`);
-				const r = await waitFor(who, (s) => s && s.state === 'unregistered' && s.view === 'register', 10000);
-				if (!r.ok) throw new Error(`${who}: no name form: ${JSON.stringify(r.value)}`);
-				await evaluate(who, (c) => { window.stoaCall.constraints = c; }, CAPTURE);
-				lines.push(`${who}: ${r.value.transport}, status "${r.value.status}", focus on #${r.value.active}`);
-				const want = who === HTTP_PAGE ? 'http' : 'websocket';
-				if (r.value.transport !== want) throw new Error(`${who}: connected over ${r.value.transport}, not ${want}`);
-			}));
+			const lines = await Promise.all(Object.keys(NAMES).map(openPage));
 			return { lines: lines.sort() };
 		});
 
@@ -467,14 +472,32 @@ async function main() {
 		await step(PLAN[n++], async () => {
 			const closedAt = Date.now();
 			await withTimeout(P.B.context.close(), 10000, 'closing B');
-			const r = await backToList(['A'], { A: /bob/ }, 15000);
+			// The plugin's reason when a party's handle goes away.
+			const r = await backToList(['A'], { A: /bob.*“Remote WebRTC hangup”/ }, 15000);
 			const lines = [...r.lines, `(the tab closed ${Date.now() - closedAt} ms ago)`];
 			if (!r.ok) return { fail: true, lines };
-			const s = await snap('A');
-			if (!/“[^”]+”/.test(s.status)) return { fail: true, lines: [...lines, 'no reason in the status line'] };
 			const gone = await waitFor('A', (x) => !x.list.some((y) => y.name === NAMES.B), LIST_WAIT_MS);
 			lines.push(`A lists ${JSON.stringify(gone.value.list.map((x) => x.name))}`);
 			return gone.ok ? { lines } : { fail: true, lines };
+		});
+
+		await step(PLAN[n++], async () => {
+			const lines = [await openPage('B')];
+			await register('B', NAMES.B);
+			const b = await waitFor('B', (s) => s.me === NAMES.B && s.view === 'people', UI_WAIT_MS);
+			if (!b.ok) return { fail: true, lines: [...lines, describe('B', b.value), `register error "${b.value.registerError}"`] };
+			const seen = await waitFor('A', (s) => s.list.some((x) => x.name === NAMES.B && !x.disabled), LIST_WAIT_MS);
+			lines.push(`A lists ${JSON.stringify(seen.value.list.map((x) => x.name))}`);
+			if (!seen.ok) return { fail: true, lines };
+			const c = await placeCall('A', 'B');
+			if (!c.ok) return { fail: true, lines: [...lines, ...c.lines] };
+			const d = await decode(['A', 'B'], MORE_FRAMES);
+			lines.push(...d.lines);
+			if (!d.ok) return { fail: true, lines };
+			await click('B', '#hangup-button');
+			const h = await backToList(['A', 'B'], { A: /Hung up/ });
+			lines.push(...h.lines);
+			return h.ok ? { lines } : { fail: true, lines };
 		});
 	} catch (e) {
 		diag([`aborted: ${e && e.stack ? e.stack : e}`]);

@@ -595,6 +595,42 @@ class RoomPeer(_Peer):
         return self.counts()
 
 
+def watch_sender_rtcp(peer, kind="video"):
+    """Records the RTCP feedback that reaches peer's `kind` sender, as aiortc
+    routes it there (by the media SSRC, or a REMB's SSRC list): {"pli":
+    [monotonic time...], "remb": [(monotonic time, bitrate)...]}. aiortc
+    acts on them as before (a PLI forces a keyframe, a REMB sets the
+    encoder's target)."""
+    from aiortc.rtp import RTCP_PSFB_APP, RTCP_PSFB_PLI, RtcpPsfbPacket, unpack_remb_fci
+    seen = {"pli": [], "remb": []}
+    sender = next(t.sender for t in peer.pc.getTransceivers() if t.kind == kind)
+    orig = sender._handle_rtcp_packet
+
+    async def handle(packet):
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_PLI:
+            seen["pli"].append(time.monotonic())
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                seen["remb"].append((time.monotonic(), unpack_remb_fci(packet.fci)[0]))
+            except ValueError:
+                pass
+        await orig(packet)
+    sender._handle_rtcp_packet = handle
+    return seen
+
+
+async def send_pli(peer, kind="video"):
+    """Makes peer's `kind` receiver ask for a keyframe (RFC 4585 PLI) of
+    the stream it receives, as aiortc does when its decoder lost the
+    picture. False when nothing was received yet (no SSRC to name)."""
+    recv = next(t.receiver for t in peer.pc.getTransceivers() if t.kind == kind)
+    sources = recv.getSynchronizationSources()
+    if not sources:
+        return False
+    await recv._send_rtcp_pli(sources[0].source)
+    return True
+
+
 async def vr_publish(h, peer, body=None, timeout=15):
     """`publish` with peer's offer (trickle:false); applies the answer and
     returns the `configured` data."""

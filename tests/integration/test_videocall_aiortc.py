@@ -4,12 +4,15 @@ python3-aiortc) on both ends of real calls, signalled by hand over the
 Janus WebSocket API.
 
 The first test runs the request errors on a server of its own (no media
-but one ringing call): requests before `register` (473), a taken name
-(476), registering twice (477), an unknown name (478), calling yourself
-(479), calling while in a call (480), accepting or hanging up with no call
-(481), a call or an accept without an SDP (482), unknown and malformed requests
-(472/475/474), a ringing call hung up by the caller; then SIGINT while
-another call rings.
+but one ringing call), as Janus's janus_videocall.c sends them: before
+`register` only `call` (and Stoa's `presence`) get 473, `accept` gets 481
+and `set` and `hangup` succeed; a taken name (476), registering twice (477,
+checked before the fields), an unknown name (478), calling yourself (479),
+calling while in a call (480), accepting with no call (481), a hangup with
+no call (not an error: "Explicit hangup"), a call or an accept without an
+SDP (482), unknown and malformed requests (472/475/474), a ringing call hung
+up by the caller with a reason that is not a string (ignored); then SIGINT
+while another call rings.
 
 The second test makes the calls and records what it saw in CALL; the tests
 after it check the records (a call cannot span tests: each runs on its own
@@ -46,6 +49,18 @@ event loop). Users, one handle each on one WebSocket session:
     first test, while a call rings): it must exit 0 on SIGINT with no
     sanitizer report.
 
+Two more tests run on servers of their own:
+  - test_settings: bob's PLIs (aiortc's receiver, as when its decoder lost
+    the picture) reach alice's video sender (watched where aiortc hands it
+    RTCP); `set` bitrate reaches her sender as REMB at once and every
+    second, bitrate 0 as Janus's 10 Mbit/s "no limit"; then alice mutes,
+    caps, hangs up, and in the next call bob decodes her audio and no cap
+    reaches her (Janus resets these controls at every hangup);
+  - test_caller_gone: the caller's pc drops mid-call, and the caller's
+    session closes while the call rings: the callee gets "Remote WebRTC
+    hangup" and its pc closed; the name is freed; both call each other
+    again with media.
+
 Network and aiortc workarounds as in test_echotest_aiortc.py: stoa runs with
 -E 127.0.0.2 (aioice skips 127.0.0.1), aiortc's offers get unique extmap ids
 (aiortc issue #745), data channel ids follow RFC 8832.
@@ -64,7 +79,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stoa_harness import JanusClient, Server, Tap, TestFailure, check, diag  # noqa: E402
 
 from aiortc_peer import (  # noqa: E402
-    PEER_IP, NetFilter, RoomPeer, VcHandle, media_stats, skip_reason, videocall_missing, within,
+    PEER_IP, NetFilter, RoomPeer, VcHandle, media_stats, send_pli, skip_reason, videocall_missing,
+    watch_sender_rtcp, within,
 )
 
 tap = Tap(timeout=30)
@@ -170,8 +186,9 @@ async def video_frames_during(peer, seconds):
     return peer.counts()["video"] - v0
 
 
-@tap.test("request errors: 473 before register, 476, 477, 478, 479, 480, 481, 482, 472, 475, "
-          "474; list; a ringing call hung up by the caller", timeout=60)
+@tap.test("request errors as Janus sends them: 473 (call only), 481 for accept, set and hangup "
+          "working before register; 476, 477, 478, 479, 480, 481, 482, 472, 475, 474; hangup "
+          "with no call succeeds; list; a ringing call hung up by the caller", timeout=60)
 async def test_errors():
     srv = new_server()
     await srv.start()
@@ -184,16 +201,24 @@ async def test_errors():
         data, _ = await a.request({"request": "list"})
         check(data.get("videocall") == "event" and data.get("result") == {"list": []},
               "list before anyone registered", data)
-        for body in ({"request": "call", "username": "bob"}, {"request": "accept"},
-                     {"request": "set", "video": False}, {"request": "hangup"},
+        # Before register, as in Janus: only `call` needs a name (and Stoa's
+        # `presence`); `accept` has no call (481), `set` and `hangup` work.
+        for body in ({"request": "call", "username": "bob"},
                      {"request": "presence", "enable": True}):
             await a.error(body, 473)
+        await a.error({"request": "accept"}, 481)
+        res, _ = await a.ok({"request": "set", "video": False}, "set")
+        check(res == {"event": "set"}, "set before register", res)
+        res, _ = await a.ok({"request": "hangup"}, "hangup")
+        check(res == {"event": "hangup", "reason": "Explicit hangup"},
+              "a hangup before register (no username)", res)
         await a.error({"request": "register"}, 475)
         await a.error({"request": "register", "username": 7}, 474)
         await register(a, "alice")
         e = await b.error({"request": "register", "username": "alice"}, 476)
         check(e["error"] == "Username 'alice' already taken", "476 text", e)
         await a.error({"request": "register", "username": "alice2"}, 477)
+        await a.error({"request": "register"}, 477)   # Janus: 477 before the fields
         await register(b, "bob")
         await register(x, "xavier")
         for h, me in ((a, "alice"), (b, "bob")):
@@ -204,12 +229,13 @@ async def test_errors():
         await a.error({"request": "call", "username": "alice"}, 479)
         await a.error({"request": "call", "username": "bob"}, 482)
         await b.error({"request": "accept"}, 481)
-        await b.error({"request": "hangup"}, 481)
+        res, _ = await b.ok({"request": "hangup"}, "hangup")
+        check(res == {"event": "hangup", "username": "bob", "reason": "Explicit hangup"},
+              "a hangup with no call succeeds, as in Janus", res)
         await a.error({"request": "dance"}, 472)
         await a.error({"reques": "list"}, 475)
         await a.error({"request": 5}, 474)
         await a.error({"request": "set", "substream": 3}, 474)
-        await a.error({"request": "hangup", "reason": 1}, 474)
         # Case does not matter in request names, as in Janus.
         data, _ = await a.request({"request": "LIST"})
         check("list" in (data.get("result") or {}), "LIST", data)
@@ -226,7 +252,8 @@ async def test_errors():
         res, _ = await x.ok({"request": "call", "username": "bob"}, "hangup")
         check(res.get("username") == "xavier" and res.get("reason") == "User busy",
               "a ringing callee is busy", res)
-        res, _ = await a.ok({"request": "hangup"}, "hangup")
+        # A reason that is not a string is ignored (Janus logs it, no 474).
+        res, _ = await a.ok({"request": "hangup", "reason": 1}, "hangup")
         check(res == {"event": "hangup", "username": "alice", "reason": "Explicit hangup"},
               "the caller's hangup result", res)
         res, _, msg = await b.result_event("hangup")
@@ -235,7 +262,8 @@ async def test_errors():
         await a.core_event("hangup")
         await b.core_event("hangup")
         await b.error({"request": "accept"}, 481)
-        await a.error({"request": "hangup"}, 481)
+        res, _ = await a.ok({"request": "hangup"}, "hangup")
+        check(res.get("reason") == "Explicit hangup", "a second hangup", res)
         # x calls b and the server stops while it rings.
         await peer.close()
         peer = new_peer()
@@ -673,6 +701,177 @@ def test_stopped():
     check("stopped" in CALL, "the calls test did not stop the server")
     check(CALL.get("last_call"), "the last call (up at shutdown) had no media")
     check(CALL["stopped"] is True, CALL["stopped"])
+
+
+def plugin_info(info):
+    return info.get("plugin_specific") or {}
+
+
+@tap.test("a receiver's PLI reaches the sender; set bitrate caps the sender by REMB at once and "
+          "every second, bitrate 0 sends Janus's 'no limit' (10 Mbit/s); what set chose lasts "
+          "one call: after a hangup while muted and capped, the next call relays audio and "
+          "sends no cap", timeout=90)
+async def test_settings():
+    srv = new_server()
+    await srv.start()
+    peers = []
+    c = None
+    try:
+        c = await JanusClient("ws").open()
+        await c.create_session()
+        alice, bob = [await VcHandle.attach(c) for _ in range(2)]
+        await register(alice, "alice")
+        await register(bob, "bob")
+        pa, pb = new_peer(), new_peer()
+        peers += [pa, pb]
+        fb = watch_sender_rtcp(pa)
+        await call(alice, pa, bob, pb, "bob")
+        check(await warm([pa, pb]), "no media both ways in the first call")
+
+        # Keyframe requests: bob's PLIs, 0.6 s apart (the core sends at
+        # most one per 500 ms), must each reach alice's video sender within
+        # 0.5 s; the same span before shows what comes unasked.
+        await asyncio.sleep(1.0)
+        t0 = time.monotonic()
+        await asyncio.sleep(2.4)
+        unasked = len([t for t in fb["pli"] if t >= t0])
+        sent = []
+        for _ in range(4):
+            check(await send_pli(pb), "bob received nothing from alice to ask a keyframe of")
+            sent.append(time.monotonic())
+            await asyncio.sleep(0.6)
+        answered = sum(1 for t in sent if any(t <= p <= t + 0.5 for p in fb["pli"]))
+        diag("PLIs at alice: %d unasked in 2.4 s, %d of bob's 4 answered" % (unasked, answered))
+        check(answered >= 3 and answered > unasked, "bob's PLIs did not reach alice",
+              {"unasked": unasked, "answered": answered})
+
+        # A bitrate cap: at once, then once a second.
+        t_cap = time.monotonic()
+        await alice.ok({"request": "set", "bitrate": 256000}, "set")
+        await asyncio.sleep(2.5)
+        capped = [b for t, b in fb["remb"] if t >= t_cap]
+        check(capped.count(256000) >= 2, "REMB 256000 at alice's sender at once and a second "
+              "later", capped)
+        # 0 lifts it: the "no limit" REMB, and the cap is not sent again.
+        t_lift = time.monotonic()
+        await alice.ok({"request": "set", "bitrate": 0}, "set")
+        await asyncio.sleep(2.0)
+        lifted = [b for t, b in fb["remb"] if t >= t_lift]
+        check(10000000 in lifted and 256000 not in lifted[lifted.index(10000000):],
+              "bitrate 0: a REMB of 10 Mbit/s and no cap after it", lifted)
+
+        # Mute and cap, check it took, hang up while so.
+        await alice.ok({"request": "set", "audio": False, "bitrate": 300000}, "set")
+        await asyncio.sleep(0.5)
+        a0 = pb.counts()["audio"]
+        await asyncio.sleep(1.0)
+        muted = pb.counts()["audio"] - a0
+        check(muted <= 3, "audio:false did not stop alice's audio at bob (%d frames)" % muted)
+        await alice.ok({"request": "hangup"}, "hangup")
+        await bob.result_event("hangup", 5)
+        for h in (alice, bob):
+            await hangup_reason(h)
+        ps = plugin_info(await handle_info(c, alice.id))
+        for p in (pa, pb):
+            await p.close()
+
+        # The next call: alice's audio reaches bob, no cap reaches alice.
+        pa, pb = new_peer(), new_peer()
+        peers += [pa, pb]
+        fb = watch_sender_rtcp(pa)
+        await call(alice, pa, bob, pb, "bob")
+        heard = await pb.wait_counts(video=5, audio=25, timeout=10)
+        await asyncio.sleep(2.5)
+        check(heard, "bob decodes no audio of alice in the next call: her audio:false of the "
+              "last call carried over", pb.counts())
+        remb = [b for _, b in fb["remb"]]
+        check(300000 not in remb, "the last call's cap still reaches alice", remb)
+        check(ps.get("audio_active") is True and ps.get("video_active") is True and
+              ps.get("bitrate") == 0, "alice's controls after the hangup (handle_info)", ps)
+        await srv.stop()
+    finally:
+        srv.kill()
+        await close_all(peers, c)
+
+
+@tap.test("the caller goes: its pc drops mid-call, or its session closes while the call rings; "
+          "the callee gets hangup 'Remote WebRTC hangup' and its pc is closed; the name is "
+          "free again and both call each other with media", timeout=120)
+async def test_caller_gone():
+    srv = new_server()
+    await srv.start()
+    peers = []
+    c = ca = None
+    gone = {"event": "hangup", "username": "alice", "reason": "Remote WebRTC hangup"}
+
+    async def new_alice():
+        cl = await JanusClient("ws").open()
+        await cl.create_session()
+        h = await VcHandle.attach(cl)
+        await register(h, "alice")
+        return cl, h
+
+    async def media_call(caller, callee, callee_name, what):
+        p1, p2 = new_peer(), new_peer()
+        peers.extend([p1, p2])
+        await call(caller, p1, callee, p2, callee_name)
+        check(await warm([p1, p2], video=3, audio=3), "no media both ways: %s" % what)
+        return p1, p2
+
+    async def end(h, other, ps):
+        await h.ok({"request": "hangup"}, "hangup")
+        await other.result_event("hangup", 5)
+        for x in (h, other):
+            await hangup_reason(x)
+        for p in ps:
+            await p.close()
+
+    try:
+        c = await JanusClient("ws").open()
+        await c.create_session()
+        bob = await VcHandle.attach(c)
+        await register(bob, "bob")
+        ca, alice = await new_alice()
+
+        # alice's pc drops in the middle of a call she made.
+        pa, pb = await media_call(alice, bob, "bob", "alice calls bob")
+        await pa.close()
+        told, _, msg = await bob.result_event("hangup", CONSENT_TIMEOUT + 6)
+        check(told == gone and msg.get("transaction") is None, "bob's event", told, msg)
+        check(await hangup_reason(bob) == "Close PC", "bob's pc is closed by the plugin")
+        check(await hangup_reason(alice) != "Close PC", "alice's pc ended on her side")
+        await pb.close()
+        pb, pa = await media_call(bob, alice, "alice", "bob calls alice after her drop")
+        await end(bob, alice, (pa, pb))
+        pa, pb = await media_call(alice, bob, "bob", "alice calls bob after her drop")
+        await end(alice, bob, (pa, pb))
+
+        # alice calls, and her session closes (a closed tab) while it rings.
+        pa, pb = new_peer(), new_peer()
+        peers += [pa, pb]
+        sdp = await pa.offer()
+        await alice.ok({"request": "call", "username": "bob"}, "calling", offer_jsep(sdp))
+        await bob.result_event("incomingcall", 15)
+        await ca.close()
+        ca = None
+        told, _, msg = await bob.result_event("hangup", 5)
+        check(told == gone and msg.get("transaction") is None, "bob's event (ringing)", told, msg)
+        check(await hangup_reason(bob) == "Close PC", "bob's pc (the server's offer) is closed")
+        for p in (pa, pb):
+            await p.close()
+        data, _ = await bob.request({"request": "list"})
+        check(data.get("result") == {"list": ["bob"]}, "alice's name is freed", data)
+        ca, alice = await new_alice()
+        pb, pa = await media_call(bob, alice, "alice", "bob calls the new alice")
+        await end(alice, bob, (pa, pb))
+        pa, pb = await media_call(alice, bob, "bob", "the new alice calls bob")
+        await end(bob, alice, (pa, pb))
+        await srv.stop()
+    finally:
+        srv.kill()
+        await close_all(peers, c)
+        if ca is not None:
+            await ca.close()
 
 
 if __name__ == "__main__":
