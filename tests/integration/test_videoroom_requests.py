@@ -166,15 +166,45 @@ async def close(peers, c):
     await c.close()
 
 
+class RoomTest:
+    """One test's session, a handle and a fresh room made with `opts`; the
+    peers put in .peers are closed, and the session with them, at exit."""
+
+    def __init__(self, **opts):
+        self.opts = opts
+        self.peers = []
+
+    async def __aenter__(self):
+        self.c = await session()
+        try:
+            self.h = await VrHandle.attach(self.c)
+            self.room = await create(self.h, **self.opts)
+        except BaseException:
+            await self.c.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc):
+        await close(self.peers, self.c)
+
+    async def live_feed(self):
+        """A publisher and one subscriber to all its streams, with RTP flowing:
+        (publisher handle, publisher peer, feed id, configured, subscriber
+        handle, subscriber peer, attached)."""
+        ph, pub, pid, cfg = await publisher(self.c, self.room)
+        sh, sp, att = await subscriber(self.c, self.room, [{"feed": pid}])
+        self.peers += [pub, sp]
+        await wait_flowing(sp, mids_of(att["streams"]))
+        return ph, pub, pid, cfg, sh, sp, att
+
+
 # ---------------------------------------------------------------- joining, joinandconfigure
 
 @tap.test("notify_joining: the others get {videoroom:event, room, joining:{id, display}}; "
           "a newcomer's joined lists attendees [{id, display}] of those not publishing")
 async def test_joining():
-    c = await session()
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h, notify_joining=True)
+    async with RoomTest(notify_joining=True) as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
         a = await VrHandle.attach(c)
         aj = await a.join(room, display="ann")
         check(aj.get("attendees") == [] and aj.get("publishers") == [], "first joined", aj)
@@ -191,18 +221,15 @@ async def test_joining():
         check("attendees" not in xj, "attendees without notify_joining", xj)
         await y.join(plain)
         await c.no_event(lambda m: m.get("sender") == x.id and "joining" in vr_data(m), 1.0)
-    finally:
-        await c.close()
 
 
 @tap.test("joinandconfigure with an offer: joined with audio_codec, video_codec, streams and "
           "a JSEP answer; webrtcup; the others get publishers")
 async def test_joinandconfigure():
-    c = await session()
-    peer = RoomPeer(publish=True)
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h)
+    async with RoomTest() as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
+        peer = RoomPeer(publish=True)
+        peers.append(peer)
         obs = await VrHandle.attach(c)
         await obs.join(room)
         p = await VrHandle.attach(c)
@@ -220,8 +247,6 @@ async def test_joinandconfigure():
         await p.core_event("webrtcup", 15)
         ev = vr_data(await obs.event(is_key("publishers"), 10, "publishers"))
         check([x.get("id") for x in ev["publishers"]] == [d["id"]], "publishers event", ev)
-    finally:
-        await close([peer], c)
 
 
 # ---------------------------------------------------------------- publisher configure
@@ -230,11 +255,8 @@ async def test_joinandconfigure():
           "descriptions without an offer -> configured ok and the others get publishers with "
           "the new description; a bad descriptions entry -> 429")
 async def test_configure_display_descriptions():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h)
+    async with RoomTest() as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
         obs = await VrHandle.attach(c)
         await obs.join(room)
         ph, pub, pid, cfg = await publisher(c, room, display="before")
@@ -258,18 +280,13 @@ async def test_configure_display_descriptions():
               st.get(vmid, {}).get("description") == "my camera", "re-announced", ev)
         await async_error(ph, {"request": "configure", "descriptions": [{"mid": vmid}]}, 429)
         await async_error(ph, {"request": "configure", "descriptions": ["x"]}, 430)
-    finally:
-        await close(peers, c)
 
 
 @tap.test("publisher configure keyframe:true: the publisher's aiortc gets a PLI; a second "
           "request 0.2 s later is sent when the one-second window ends, not dropped")
 async def test_configure_keyframe():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h)
+    async with RoomTest() as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
         ph, pub, pid, cfg = await publisher(c, room)
         peers.append(pub)
         sender = video_sender(pub)
@@ -292,23 +309,15 @@ async def test_configure_keyframe():
         check(len(plis) == 2, "expected 2 PLIs (the second deferred), got %d" % len(plis))
         check(plis[1] - plis[0] >= 0.9, "the second PLI came inside the window",
               plis[1] - plis[0])
-    finally:
-        await close(peers, c)
 
 
 @tap.test("publisher configure streams [{mid, send:false}] stops that stream at the "
           "subscriber (the other keeps flowing); send:true resumes it")
 async def test_configure_send():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h)
-        ph, pub, pid, cfg = await publisher(c, room)
-        sh, sp, att = await subscriber(c, room, [{"feed": pid}])
-        peers += [pub, sp]
+    async with RoomTest() as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
+        ph, pub, pid, cfg, sh, sp, att = await t.live_feed()
         amid, vmid = mids_of(att["streams"], "audio")[0], mids_of(att["streams"], "video")[0]
-        await wait_flowing(sp, [amid, vmid])
         pvmid = mids_of(cfg["streams"], "video")[0]
         d, _ = await ph.async_({"request": "configure",
                                 "streams": [{"mid": pvmid, "send": False}]})
@@ -324,8 +333,6 @@ async def test_configure_send():
         check(f.get(vmid, 0) >= FLOWS, "video resumed", f)
         await async_error(ph, {"request": "configure", "streams": [{"mid": "nope", "send": True}]},
                           428, text="No such mid 'nope' published")
-    finally:
-        await close(peers, c)
 
 
 # ---------------------------------------------------------------- subscriber requests
@@ -333,16 +340,10 @@ async def test_configure_send():
 @tap.test("subscriber pause -> paused ok, RTP stops; start without a JSEP -> started ok, RTP "
           "resumes; configure send:false/true on one mid stops/resumes that m-line only")
 async def test_pause_start_configure():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h)
-        ph, pub, pid, cfg = await publisher(c, room)
-        sh, sp, att = await subscriber(c, room, [{"feed": pid}])
-        peers += [pub, sp]
+    async with RoomTest() as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
+        ph, pub, pid, cfg, sh, sp, att = await t.live_feed()
         amid, vmid = mids_of(att["streams"], "audio")[0], mids_of(att["streams"], "video")[0]
-        await wait_flowing(sp, [amid, vmid])
         d, jsep = await sh.async_({"request": "pause"})
         check(d == {"videoroom": "event", "room": room, "paused": "ok"} and jsep is None,
               "pause", d)
@@ -365,25 +366,17 @@ async def test_pause_start_configure():
         await asyncio.sleep(SETTLE)
         f = await flow(sp)
         check(f.get(vmid, 0) >= FLOWS, "send:true on video", f)
-    finally:
-        await close(peers, c)
 
 
 @tap.test("unsubscribe -> updated with an offer whose m-line for that stream is inactive, "
           "the other keeps flowing; update {subscribe} -> updated with an offer that adds it "
           "back (an active m-line), and it flows again")
 async def test_unsubscribe_update():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h)
-        ph, pub, pid, cfg = await publisher(c, room)
-        sh, sp, att = await subscriber(c, room, [{"feed": pid}])
-        peers += [pub, sp]
+    async with RoomTest() as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
+        ph, pub, pid, cfg, sh, sp, att = await t.live_feed()
         amid, vmid = mids_of(att["streams"], "audio")[0], mids_of(att["streams"], "video")[0]
         pvmid = mids_of(cfg["streams"], "video")[0]
-        await wait_flowing(sp, [amid, vmid])
         d, jsep = await sh.async_({"request": "unsubscribe",
                                    "streams": [{"feed": pid, "mid": pvmid}]})
         check(d.get("videoroom") == "updated" and d.get("room") == room, "updated", d)
@@ -412,8 +405,6 @@ async def test_unsubscribe_update():
         await vr_start(sh, sp, jsep)
         await wait_flowing(sp, [amid, video[0]["mid"]])
         await async_error(sh, {"request": "update"}, 429)
-    finally:
-        await close(peers, c)
 
 
 # ---------------------------------------------------------------- access rules
@@ -421,11 +412,8 @@ async def test_unsubscribe_update():
 @tap.test("require_pvtid: subscriber join without private_id or with a wrong one -> 433 "
           "(Janus's text); with a participant's private_id -> attached")
 async def test_require_pvtid():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h, require_pvtid=True)
+    async with RoomTest(require_pvtid=True) as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
         ph, pub, pid, cfg = await publisher(c, room)
         peers.append(pub)
         o = await VrHandle.attach(c)
@@ -437,17 +425,12 @@ async def test_require_pvtid():
         await async_error(s, dict(body, private_id=pvt + 1), 433, text=text)
         d, jsep = await s.async_(dict(body, private_id=pvt))
         check(d.get("videoroom") == "attached" and jsep.get("type") == "offer", "attached", d)
-    finally:
-        await close(peers, c)
 
 
 @tap.test("pin: a subscriber join without it -> 429, wrong -> 433, right -> attached")
 async def test_subscriber_pin():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h, pin="1234")
+    async with RoomTest(pin="1234") as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
         ph, pub, pid, cfg = await publisher(c, room, pin="1234")
         peers.append(pub)
         s = await VrHandle.attach(c)
@@ -456,18 +439,13 @@ async def test_subscriber_pin():
         await async_error(s, dict(body, pin="0000"), 433, text="Unauthorized (wrong pin)")
         d, jsep = await s.async_(dict(body, pin="1234"))
         check(d.get("videoroom") == "attached" and jsep.get("type") == "offer", "attached", d)
-    finally:
-        await close(peers, c)
 
 
 @tap.test("require_e2ee: publishing a plain offer -> 433; a codec the room does not allow "
           "(videocodec h264 in a vp8 room) -> 430 \"Video codec unavailable in this room\"")
 async def test_e2ee_and_codec():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h, require_e2ee=True)
+    async with RoomTest(require_e2ee=True) as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
         p = await VrHandle.attach(c)
         await p.join(room)
         peer = RoomPeer(publish=True)
@@ -481,8 +459,6 @@ async def test_e2ee_and_codec():
                           text="Video codec unavailable in this room")
         await async_error(q, {"request": "publish", "audiocodec": "pcmu"}, 430, offer,
                           text="Audio codec unavailable in this room")
-    finally:
-        await close(peers, c)
 
 
 # ---------------------------------------------------------------- kick, destroy
@@ -494,11 +470,8 @@ KICKED = "Unauthorized, you have been kicked"
           "again on its handle -> 433 \"%s\"; in a require_pvtid room the subscription made "
           "with its private_id is hung up too, its RTP stops, and start -> 433" % KICKED)
 async def test_kicked():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h, require_pvtid=True, secret="s")
+    async with RoomTest(require_pvtid=True, secret="s") as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
         # The victim publishes and also subscribes (with its private_id) to
         # another publisher, as a janus.js client in a meeting does.
         other_h, other, other_id, _ = await publisher(c, room, display="other")
@@ -536,22 +509,14 @@ async def test_kicked():
         lp = await h.sync({"request": "listparticipants", "room": room})
         check(vj["id"] not in [p.get("id") for p in lp.get("participants") or []],
               "the kicked user is still listed", lp)
-    finally:
-        await close(peers, c)
 
 
 @tap.test("destroy: the publisher's and the subscriber's pcs are hung up, the subscriber's "
           "RTP stops, both handles got {videoroom:destroyed, room}")
 async def test_destroy_closes_pcs():
-    c = await session()
-    peers = []
-    try:
-        h = await VrHandle.attach(c)
-        room = await create(h)
-        ph, pub, pid, cfg = await publisher(c, room)
-        sh, sp, att = await subscriber(c, room, [{"feed": pid}])
-        peers += [pub, sp]
-        await wait_flowing(sp, mids_of(att["streams"]))
+    async with RoomTest() as t:
+        c, h, room, peers = t.c, t.h, t.room, t.peers
+        ph, pub, pid, cfg, sh, sp, att = await t.live_feed()
         d = await h.sync({"request": "destroy", "room": room})
         check(d.get("videoroom") == "destroyed", "destroy", d)
         for x in (ph, sh):
@@ -563,8 +528,6 @@ async def test_destroy_closes_pcs():
         await asyncio.sleep(SETTLE)
         f = await flow(sp)
         check(all(n <= STOPPED for n in f.values()), "the subscriber still receives", f)
-    finally:
-        await close(peers, c)
 
 
 if __name__ == "__main__":
