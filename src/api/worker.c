@@ -14,6 +14,10 @@
 #define STOA_LOG_MODULE "api"
 
 static GThreadPool *pool;
+/* Guards `pool` between a transport thread submitting and stop(): at
+ * shutdown the WebSocket transport still reads (and flushes) for a moment
+ * after the workers are gone. Taken before a connection's lock. */
+static GMutex pool_lock;
 
 /* One queued item: a request to run, or a reply the transport already built
  * (a parse error) that must not overtake replies to earlier requests. */
@@ -45,6 +49,18 @@ static void run_conn(gpointer data, gpointer user_data)
 
 static void enqueue(stoa_tconn *conn, json_t *request, json_t *reply)
 {
+	g_mutex_lock(&pool_lock);
+	if (pool == NULL) {
+		/* Stopped: nobody would run it, and the server is going away. */
+		g_mutex_unlock(&pool_lock);
+		STOA_LOG_RATELIMITED(STOA_LOG_VERB, 5, "request from %s after the API stopped: dropped",
+				 conn->peer);
+		if (request != NULL)
+			json_decref(request);
+		if (reply != NULL)
+			json_decref(reply);
+		return;
+	}
 	api_job *job = g_new(api_job, 1);
 	job->request = request;
 	job->reply = reply;
@@ -55,6 +71,7 @@ static void enqueue(stoa_tconn *conn, json_t *request, json_t *reply)
 	g_mutex_unlock(&conn->lock);
 	if (schedule)
 		g_thread_pool_push(pool, stoa_tconn_ref(conn), NULL);
+	g_mutex_unlock(&pool_lock);
 }
 
 void stoa_api_submit(stoa_tconn *conn, json_t *request)
@@ -81,9 +98,13 @@ int stoa_api_workers_start(int threads)
 
 void stoa_api_workers_stop(void)
 {
-	if (pool == NULL)
-		return;
-	/* Finish what is queued: those are replies clients are waiting for. */
-	g_thread_pool_free(pool, FALSE, TRUE);
+	g_mutex_lock(&pool_lock);
+	GThreadPool *p = pool;
 	pool = NULL;
+	g_mutex_unlock(&pool_lock);
+	if (p == NULL)
+		return;
+	/* Finish what is queued: those are replies clients are waiting for.
+	 * Workers never submit, so waiting here cannot deadlock on pool_lock. */
+	g_thread_pool_free(p, FALSE, TRUE);
 }

@@ -85,6 +85,49 @@ async def test_many_sessions():
             await c.close()
 
 
+@tap.test("SIGINT while a WebSocket client keeps sending requests: exit 0, no GLib critical, "
+          "nothing leaked (requests that arrive after the API workers stopped are dropped)")
+async def test_requests_during_shutdown():
+    srv = Server()
+    await srv.start()
+    try:
+        # Sessions and handles, so that shutdown queues detached events and
+        # the WebSocket transport is still flushing them (and reading) after
+        # the API workers are gone.
+        clients = []
+        for _ in range(30):
+            c = await JanusClient("ws").open()
+            await c.create_session()
+            for _ in range(3):
+                await c.attach_handle()
+            clients.append(c)
+        ws = clients[0].ws
+        sent = 0
+
+        async def hammer():
+            nonlocal sent
+            while ws.close_code is None:
+                try:
+                    await ws.send({"janus": "ping", "transaction": transaction()})
+                except Exception:  # noqa: B902 - the socket went away under us
+                    return
+                sent += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(hammer())
+        await asyncio.sleep(0.3)
+        await srv.stop(sig=signal.SIGINT, timeout=5)
+        await asyncio.wait_for(task, 5)
+        logs = srv.log_text() + srv.log_text(stderr=True)
+        check(sent > 100, "the client sent only %d requests" % sent)
+        check("CRITICAL" not in logs, "a GLib critical at shutdown",
+              [line for line in logs.splitlines() if "CRITICAL" in line])
+        for c in clients:
+            await c.close()
+    finally:
+        srv.kill()
+
+
 # ---------------------------------------------------------------- session timeout
 
 @tap.test("session timeout (-s 3): idle sessions expire, kept-alive ones survive")
