@@ -595,6 +595,26 @@ class RoomPeer(_Peer):
         return self.counts()
 
 
+def rtx_ssrcs(pc):
+    """The SSRCs the remote description names as retransmission streams
+    (the second SSRC of each a=ssrc-group:FID)."""
+    sdp = pc.remoteDescription.sdp if pc.remoteDescription is not None else ""
+    return {int(m.group(1)) for m in re.finditer(r"^a=ssrc-group:FID \d+ (\d+)", sdp, re.M)}
+
+
+def rtp_received(transceiver, rtx=frozenset()):
+    """RTP packets the transceiver received on its media SSRCs (not on the
+    retransmission SSRCs in `rtx`, see rtx_ssrcs()).
+
+    Read from the receiver's per-SSRC statistics, not from getStats():
+    aiortc 1.4 reports every SSRC of a receiver under one stats id, so once
+    a retransmission has arrived the report holds whichever SSRC came last
+    (the RTX one, whose count barely moves) and media seems to stop."""
+    streams = getattr(transceiver.receiver, "_RTCRtpReceiver__remote_streams", None)
+    check(streams is not None, "aiortc's RTCRtpReceiver has no per-SSRC statistics")
+    return sum(st.packets_received for ssrc, st in streams.items() if ssrc not in rtx)
+
+
 def watch_sender_rtcp(peer, kind="video"):
     """Records the RTCP feedback that reaches peer's `kind` sender, as aiortc
     routes it there (by the media SSRC, or a REMB's SSRC list): {"pli":

@@ -19,7 +19,8 @@ records; a call cannot span tests because each runs on its own event loop):
     own aiortc peer: `join` (ptype subscriber, streams [{feed}], the
     participant's private_id) -> `attached` with the server's offer ->
     aiortc's answer in `start`. Over a window, each subscriber's RTP packet
-    counts (aiortc's inbound-rtp packetsReceived, audio and video apart)
+    counts (aiortc's per-SSRC receive statistics on the media SSRCs, audio
+    and video apart: aiortc_peer.rtp_received)
     are compared with what the publisher sent in the same window (its
     outbound-rtp packetsSent): every subscriber must get at least 90% of
     them. Measured: 100% of the audio (200 packets) and of the video (120)
@@ -64,8 +65,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stoa_harness import JanusClient, Server, Tap, TestFailure, check, diag, expect  # noqa: E402
 
 from aiortc_peer import (  # noqa: E402
-    PEER_IP, RoomPeer, VrHandle, media_stats, skip_reason, videoroom_missing, vr_data,
-    vr_publish, vr_start, vr_subscribe, within,
+    PEER_IP, RoomPeer, VrHandle, media_stats, rtp_received, rtx_ssrcs, skip_reason,
+    videoroom_missing, vr_data, vr_publish, vr_start, vr_subscribe, within,
 )
 
 tap = Tap(timeout=30)
@@ -109,20 +110,23 @@ async def handle_info(c, hid):
 
 
 async def rtp_counts(peer, out):
-    """RTP packets per kind from aiortc's statistics: sent (out=True:
-    outbound-rtp packetsSent) or received (inbound-rtp packetsReceived)."""
-    kind_of = "outbound-rtp" if out else "inbound-rtp"
+    """RTP packets per kind: sent (out=True: aiortc's outbound-rtp
+    packetsSent) or received on the media SSRCs (aiortc_peer.rtp_received)."""
     counts = {"audio": 0, "video": 0}
+    rtx = rtx_ssrcs(peer.pc)
     for t in peer.pc.getTransceivers():
         if t.kind not in counts:
             continue
+        if not out:
+            counts[t.kind] += rtp_received(t, rtx)
+            continue
         try:
-            st = await (t.sender if out else t.receiver).getStats()
+            st = await t.sender.getStats()
         except Exception:  # noqa: B902 - a stopped transceiver has none
             continue
         for s in st.values():
-            if getattr(s, "type", "") == kind_of:
-                counts[t.kind] += s.packetsSent if out else s.packetsReceived
+            if getattr(s, "type", "") == "outbound-rtp":
+                counts[t.kind] += s.packetsSent
     return counts
 
 

@@ -25,8 +25,8 @@ exact event and error shapes Janus gives:
   - destroy: the publisher's and the subscriber's pcs are both hung up and
     the subscriber's RTP stops.
 
-RTP is counted with aiortc's own statistics (inbound-rtp packetsReceived per
-m-line, outbound-rtp packetsSent). One shared server (-E 127.0.0.2: aioice
+RTP is counted with aiortc's own per-SSRC receive statistics (media SSRCs
+per m-line, not retransmissions: aiortc_peer.rtp_received). One shared server (-E 127.0.0.2: aioice
 skips 127.0.0.1), one room per test.
 
 Skipped (1..0) while the plugins folder has no VideoRoom plugin.
@@ -45,8 +45,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stoa_harness import JanusClient, Server, Tap, TestFailure, check, diag  # noqa: E402
 
 from aiortc_peer import (  # noqa: E402
-    PEER_IP, RoomPeer, VrHandle, skip_reason, videoroom_missing, vr_data, vr_error,
-    vr_publish, vr_start, vr_subscribe,
+    PEER_IP, RoomPeer, VrHandle, rtp_received, rtx_ssrcs, skip_reason, videoroom_missing,
+    vr_data, vr_error, vr_publish, vr_start, vr_subscribe,
 )
 
 tap = Tap(timeout=60)
@@ -106,18 +106,9 @@ async def subscriber(c, room, streams, **fields):
 
 
 async def rtp_in(peer):
-    """{mid: RTP packets received} from aiortc's receiver statistics."""
-    out = {}
-    for t in peer.pc.getTransceivers():
-        if t.mid is None:
-            continue
-        try:
-            st = await t.receiver.getStats()
-        except Exception:  # noqa: B902 - a stopped receiver has none
-            continue
-        out[t.mid] = sum(s.packetsReceived for s in st.values()
-                         if getattr(s, "type", "") == "inbound-rtp")
-    return out
+    """{mid: RTP packets received on the media SSRCs} (aiortc_peer.rtp_received)."""
+    rtx = rtx_ssrcs(peer.pc)
+    return {t.mid: rtp_received(t, rtx) for t in peer.pc.getTransceivers() if t.mid is not None}
 
 
 async def flow(peer, seconds=WINDOW):
