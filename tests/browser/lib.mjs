@@ -109,8 +109,9 @@ export function errText(e) { return e && e.message ? e.message : String(e); }
 // which returns nothing, { lines } or { fail: true, lines }, and reports
 // the TAP result with the time it took. A failed step that `breaks` makes
 // every later step report "not run" (`broken` says which one failed), so
-// one failure does not cascade into misleading ones.
-export function createSteps(report) {
+// one failure does not cascade into misleading ones. `timed: false` leaves
+// the time out, for tests whose steps print their own timings.
+export function createSteps(report, { timed = true } = {}) {
 	const steps = {
 		broken: null,
 		async step(name, fn, breaks = true) {
@@ -118,9 +119,9 @@ export function createSteps(report) {
 			const ts = Date.now();
 			try {
 				const r = await fn();
-				const took = `(${((Date.now() - ts) / 1000).toFixed(1)} s)`;
-				if (r && r.fail) { report(name, false, [...(r.lines || []), took]); if (breaks) steps.broken = `"${name}" failed`; return false; }
-				report(name, true, [...((r && r.lines) || []), took]);
+				const took = timed ? [`(${((Date.now() - ts) / 1000).toFixed(1)} s)`] : [];
+				if (r && r.fail) { report(name, false, [...(r.lines || []), ...took]); if (breaks) steps.broken = `"${name}" failed`; return false; }
+				report(name, true, [...((r && r.lines) || []), ...took]);
 				return true;
 			} catch (e) {
 				report(name, false, [errText(e)]);

@@ -26,9 +26,9 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions, makeTempSite, Stoa, createRun,
-	recordConsole, runMain,
+	recordConsole, runMain, createSteps,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, teardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, reportTeardown } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 85000;
@@ -100,22 +100,10 @@ async function main() {
 	// Pages: 'pub-ws', 'pub-http', 'sub-ws', 'sub-http'
 	const P = {};
 	const pages = [...PUBS.map((t) => ['pub-' + t, t]), ...SUBS.map((t) => ['sub-' + t, t])];
-	let broken = null;
 	let n = 2;
 	const t0 = Date.now();
-	const step = async (name, fn, breaks = true) => {
-		if (broken !== null) { report(name, false, [`not run: ${broken}`]); return false; }
-		try {
-			const r = await fn();
-			if (r && r.fail) { report(name, false, r.lines || []); if (breaks) broken = `"${name}" failed`; return false; }
-			report(name, true, (r && r.lines) || []);
-			return true;
-		} catch (e) {
-			report(name, false, [errText(e)]);
-			if (breaks) broken = `"${name}" failed`;
-			return false;
-		}
-	};
+	const steps = createSteps(report, { timed: false });
+	const { step } = steps;
 	const call = (who, fn, arg, ms) => pageCall(P[who].page, fn, arg, ms);
 	const feeds = {};   // publisher transport -> feed id
 	let unpublishAt = 0;
@@ -154,7 +142,7 @@ async function main() {
 		}
 
 		// The room announces publishers once their PeerConnection is up.
-		if (broken === null) {
+		if (steps.broken === null) {
 			const ids = Object.values(feeds);
 			const r = await pollPage(P['pub-ws'].page, (room) => window.vr.request('pub', { request: 'listparticipants', room }), ROOM,
 				(x) => ids.every((id) => (x.participants || []).some((p) => p.id === id && p.publisher === true)), 10000);
@@ -178,7 +166,7 @@ async function main() {
 
 		// Media for all four combinations at once, then one line each.
 		const media = {};
-		if (broken === null) {
+		if (steps.broken === null) {
 			await Promise.all(SUBS.flatMap((s) => PUBS.map(async (p) => {
 				media[p + s] = await pollPage(P['sub-' + s].page, (key) => window.vr.stats(key), 'from-' + p,
 					(x) => { const f = x[feeds[p]]; return !!(f && f.video && f.video.framesDecoded > MIN_FRAMES && f.audio && f.audio.packetsReceived > MIN_AUDIO); },
@@ -252,13 +240,8 @@ async function main() {
 	}
 
 	// ---- teardown
-	tap.notRunUpTo(PLAN.length - 3, broken || 'aborted');
-	{
-		const t1 = Date.now();
-		const lines = await teardown(P);
-		diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
-		report(PLAN[PLAN.length - 3], lines.length === 0 && Object.keys(P).length === pages.length, lines);
-	}
+	tap.notRunUpTo(PLAN.length - 3, steps.broken || 'aborted');
+	await reportTeardown(tap, PLAN[PLAN.length - 3], P, pages.length, t0);
 	await run.closeBrowser();
 	await run.reportStoaExit(PLAN[PLAN.length - 2]);
 	run.reportSanitizers(PLAN[PLAN.length - 1]);

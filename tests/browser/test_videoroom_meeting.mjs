@@ -39,9 +39,9 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions, makeTempSite, Stoa,
-	createRun, recordConsole, runMain,
+	createRun, recordConsole, runMain, createSteps,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, teardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, reportTeardown } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 85000;   // whole test; the watchdog fails what is left
@@ -93,22 +93,10 @@ async function main() {
 	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	const P = {};   // name -> { page, errors, console, sessionId, id }
-	let broken = null;   // why later steps cannot run
 	let n = 2;           // next plan index for the numbered steps
 	const t0 = Date.now();
-	const step = async (name, fn, breaks = true) => {
-		if (broken !== null) { report(name, false, [`not run: ${broken}`]); return false; }
-		try {
-			const r = await fn();
-			if (r && r.fail) { report(name, false, r.lines || []); if (breaks) broken = `"${name}" failed`; return false; }
-			report(name, true, (r && r.lines) || []);
-			return true;
-		} catch (e) {
-			report(name, false, [errText(e)]);
-			if (breaks) broken = `"${name}" failed`;
-			return false;
-		}
-	};
+	const steps = createSteps(report, { timed: false });
+	const { step } = steps;
 	const call = (who, fn, arg, ms) => pageCall(P[who].page, fn, arg, ms);
 	const others = (who) => NAMES.filter((x) => x !== who);
 
@@ -194,13 +182,13 @@ async function main() {
 				const expect = who === 'C' ? ['join [A,B]'] : [`join [${others(who).filter((x) => x !== 'C')[0]}]`, 'subscribe [C]'];
 				if (JSON.stringify(got) !== JSON.stringify(expect)) problems.push(`${who}: expected ${expect.join(', then ')}`);
 			}
-			if (incomplete.length) broken = `subscriptions incomplete on ${incomplete.join(', ')}`;
+			if (incomplete.length) steps.broken = `subscriptions incomplete on ${incomplete.join(', ')}`;
 			return problems.length ? { fail: true, lines: [...problems, ...lines] } : { lines };
 		}, false);
 
 		// Media on all three pages at once, then one line per page.
 		const media = {};
-		if (broken === null) {
+		if (steps.broken === null) {
 			await Promise.all(NAMES.map(async (who) => {
 				const ids = others(who).map((x) => P[x].id);
 				media[who] = await pollPage(P[who].page, () => window.vr.stats(), null,
@@ -242,7 +230,7 @@ async function main() {
 
 		// ---- C leaves
 		const before = {};
-		for (const who of STAYERS) if (broken === null) before[who] = await call(who, () => window.vr.stats());
+		for (const who of STAYERS) if (steps.broken === null) before[who] = await call(who, () => window.vr.stats());
 		const leaveAt = Date.now();
 		await step(PLAN[n++], async () => {
 			const r = await call(LEAVER, () => window.vr.leave(8000), null, 30000);
@@ -329,13 +317,8 @@ async function main() {
 	}
 
 	// ---- teardown, reported whatever happened before
-	if (n < PLAN.length - 3) { tap.notRunUpTo(PLAN.length - 3, broken || 'aborted'); n = PLAN.length - 3; }
-	{
-		const t1 = Date.now();
-		const lines = await teardown(P);
-		diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
-		report(PLAN[PLAN.length - 3], lines.length === 0 && Object.keys(P).length === NAMES.length, lines);
-	}
+	if (n < PLAN.length - 3) { tap.notRunUpTo(PLAN.length - 3, steps.broken || 'aborted'); n = PLAN.length - 3; }
+	await reportTeardown(tap, PLAN[PLAN.length - 3], P, NAMES.length, t0);
 	await run.closeBrowser();
 	await run.reportStoaExit(PLAN[PLAN.length - 2]);
 	run.reportSanitizers(PLAN[PLAN.length - 1]);

@@ -24,7 +24,7 @@ import {
 	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions,
 	makeTempSite, Stoa, sleep, createRun, recordConsole, runMain,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, openPage, teardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, openPage, reportTeardown } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 70000;
@@ -184,12 +184,7 @@ async function main() {
 
 	// ---- teardown
 	tap.notRunUpTo(PLAN.length - 3, broken || 'aborted');
-	{
-		const t1 = Date.now();
-		const lines = await teardown(P);
-		diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
-		report(PLAN[PLAN.length - 3], lines.length === 0 && Object.keys(P).length === 2, lines);
-	}
+	await reportTeardown(tap, PLAN[PLAN.length - 3], P, 2, t0);
 	await run.closeBrowser();
 	await run.reportStoaExit(PLAN[PLAN.length - 2]);
 	run.reportSanitizers(PLAN[PLAN.length - 1]);

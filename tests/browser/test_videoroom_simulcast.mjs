@@ -26,9 +26,9 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions, makeTempSite, Stoa, createRun,
-	recordConsole, runMain,
+	recordConsole, runMain, createSteps,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, teardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, reportTeardown } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 85000;
@@ -82,22 +82,10 @@ async function main() {
 	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	const P = {};   // 'pub' | 'sub' -> { page, errors, console }
-	let broken = null;
 	let n = 2;
 	const t0 = Date.now();
-	const step = async (name, fn, breaks = true) => {
-		if (broken !== null) { report(name, false, [`not run: ${broken}`]); return false; }
-		try {
-			const r = await fn();
-			if (r && r.fail) { report(name, false, r.lines || []); if (breaks) broken = `"${name}" failed`; return false; }
-			report(name, true, (r && r.lines) || []);
-			return true;
-		} catch (e) {
-			report(name, false, [errText(e)]);
-			if (breaks) broken = `"${name}" failed`;
-			return false;
-		}
-	};
+	const steps = createSteps(report, { timed: false });
+	const { step } = steps;
 	const call = (who, fn, arg, ms) => pageCall(P[who].page, fn, arg, ms);
 	let feed = null, mid = null;
 	const video = async () => {
@@ -230,13 +218,8 @@ async function main() {
 	}
 
 	// ---- teardown
-	tap.notRunUpTo(PLAN.length - 3, broken || 'aborted');
-	{
-		const t1 = Date.now();
-		const lines = await teardown(P);
-		diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
-		report(PLAN[PLAN.length - 3], lines.length === 0 && Object.keys(P).length === 2, lines);
-	}
+	tap.notRunUpTo(PLAN.length - 3, steps.broken || 'aborted');
+	await reportTeardown(tap, PLAN[PLAN.length - 3], P, 2, t0);
 	await run.closeBrowser();
 	await run.reportStoaExit(PLAN[PLAN.length - 2]);
 	run.reportSanitizers(PLAN[PLAN.length - 1]);
