@@ -1,8 +1,9 @@
 // lib.mjs: what the browser tests share. A TAP producer with a fixed plan,
 // the Chromium launcher (Debian chromium through playwright-core), the stoa
 // process (start, wait for its ports, SIGINT, exit status, sanitizer lines),
-// the temporary html folder served by Stoa, the Admin API client, and the
-// checks that decide whether a test can run here at all.
+// the temporary html folder served by Stoa, the Admin API client, the checks
+// that decide whether a test can run here at all, and createRun(): the start
+// and the end that every page test shares.
 //
 // Environment (set by `make check`):
 //   STOA_BIN      the stoa binary
