@@ -349,10 +349,13 @@ export function watchdog(ms, tap, onExpire) {
 // temporary folder only when nothing failed.
 //
 // Owner: the test's main(), for the whole process; `browser` is null until
-// start() launched it and again once closeBrowser() closed it.
+// start() launched it and again once closeBrowser() closed it. `stoa` is the
+// process the end reports on: a test that starts a new Stoa must put it
+// there, or the end would check (and the cleanup kill) the old one.
 export function createRun({ tap, stoa, budgetMs, closeMs = 10000 }) {
 	const run = {
 		browser: null,
+		stoa,
 
 		// Closing can hang when a renderer is stuck; the test must end anyway.
 		async closeBrowser() {
@@ -362,7 +365,7 @@ export function createRun({ tap, stoa, budgetMs, closeMs = 10000 }) {
 			await withTimeout(b.close(), closeMs, 'browser.close').catch(() => {});
 		},
 
-		async cleanup() { await run.closeBrowser(); stoa.kill(); },
+		async cleanup() { await run.closeBrowser(); run.stoa.kill(); },
 
 		// Reports `browserTest` and `stoaTest`; throws when either failed,
 		// since no step can run without both. `playwrightVersion` adds the
@@ -378,25 +381,25 @@ export function createRun({ tap, stoa, budgetMs, closeMs = 10000 }) {
 				tap.report(browserTest, false, [errText(e)]);
 				throw new Error('browser did not start');
 			}
-			tap.diag([`starting ${stoa.describe()}`]);
-			const up = await stoa.start();
-			tap.report(stoaTest, up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
+			tap.diag([`starting ${run.stoa.describe()}`]);
+			const up = await run.stoa.start();
+			tap.report(stoaTest, up, up ? [] : [run.stoa.exit ? `stoa exited early: ${JSON.stringify(run.stoa.exit)}` : 'ports not open after 10 s', ...run.stoa.logTail(20)]);
 			if (!up) throw new Error('server did not start');
 		},
 
 		// SIGINT is how an operator stops stoa: it must exit 0 by itself, so
 		// a stoa that had already died, or needed the SIGKILL, fails `test`.
 		async reportStoaExit(test) {
-			const wasAlive = stoa.alive();
-			const r = stoa.proc ? await stoa.stop() : null;
+			const wasAlive = run.stoa.alive();
+			const r = run.stoa.proc ? await run.stoa.stop() : null;
 			tap.report(test, !!(wasAlive && r && r.code === 0 && r.signal === null),
-				[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
+				[!run.stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(run.stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
 		},
 
 		// `earlier`: sanitizer lines of stoa runs whose log part is gone (a
 		// test that restarts stoa).
 		reportSanitizers(test, earlier = []) {
-			const san = [...earlier, ...stoa.sanitizerLines()];
+			const san = [...earlier, ...run.stoa.sanitizerLines()];
 			tap.report(test, san.length === 0, san.slice(0, 20));
 		},
 
@@ -415,7 +418,7 @@ export function createRun({ tap, stoa, budgetMs, closeMs = 10000 }) {
 			if (tap.failed) {
 				for (const [who, lines] of [...Object.entries(pages).map(([w, p]) => [w, p.console]), ...Object.entries(consoles)])
 					tap.diag([`${who ? who + ': ' : ''}browser console (last ${consoleLines} lines):`, ...lines.slice(-consoleLines)]);
-				tap.diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
+				tap.diag(['stoa log (last 60 lines):', ...run.stoa.logTail(60)]);
 			}
 			if (site) {
 				if (!tap.failed && !process.env.STOA_KEEP_TMP && !keep.some((f) => f.startsWith(site.tmp))) fs.rmSync(site.tmp, { recursive: true, force: true });
@@ -426,7 +429,7 @@ export function createRun({ tap, stoa, budgetMs, closeMs = 10000 }) {
 	};
 	// Whatever hangs, the log shows where stoa was and nothing is left running.
 	run.dog = watchdog(budgetMs, tap, async () => {
-		tap.diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
+		tap.diag(['stoa log (last 40 lines):', ...run.stoa.logTail(40)]);
 		await run.cleanup();
 	});
 	return run;

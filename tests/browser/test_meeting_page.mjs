@@ -564,6 +564,7 @@ async function main() {
 
 		await step(PLAN[n], async () => {
 			stoa = new Stoa(stoaArgs);
+			run.stoa = stoa;
 			const up2 = await stoa.start();
 			upAgain = Date.now();
 			if (!up2) return { fail: true, lines: [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)] };
