@@ -1,8 +1,9 @@
 // lib.mjs: what the browser tests share. A TAP producer with a fixed plan,
 // the Chromium launcher (Debian chromium through playwright-core), the stoa
 // process (start, wait for its ports, SIGINT, exit status, sanitizer lines),
-// the temporary html folder served by Stoa, the Admin API client, and the
-// checks that decide whether a test can run here at all.
+// the temporary html folder served by Stoa, the Admin API client, the checks
+// that decide whether a test can run here at all, and createRun(): the start
+// and the end that every page test shares.
 //
 // Environment (set by `make check`):
 //   STOA_BIN      the stoa binary
@@ -80,9 +81,13 @@ export function createTap(plan) {
 			tap.emit(idx, pass, lines);
 			tap.nextTest = idx + 1;
 		},
-		finishPlan(reason) {
-			while (tap.nextTest < plan.length) tap.emit(tap.nextTest++, false, [`not run: ${reason}`]);
+		// Fails, as "not run", every test before plan index `idx` that did
+		// not report: the tail of a test reports its closing checks whatever
+		// happened, so what an abort skipped must be accounted for first.
+		notRunUpTo(idx, reason) {
+			while (tap.nextTest < idx) tap.emit(tap.nextTest++, false, [`not run: ${reason}`]);
 		},
+		finishPlan(reason) { tap.notRunUpTo(plan.length, reason); },
 		header() { tap.out(`1..${plan.length}`); },
 	};
 	return tap;
@@ -105,8 +110,9 @@ export function errText(e) { return e && e.message ? e.message : String(e); }
 // which returns nothing, { lines } or { fail: true, lines }, and reports
 // the TAP result with the time it took. A failed step that `breaks` makes
 // every later step report "not run" (`broken` says which one failed), so
-// one failure does not cascade into misleading ones.
-export function createSteps(report) {
+// one failure does not cascade into misleading ones. `timed: false` leaves
+// the time out, for tests whose steps print their own timings.
+export function createSteps(report, { timed = true } = {}) {
 	const steps = {
 		broken: null,
 		async step(name, fn, breaks = true) {
@@ -114,9 +120,9 @@ export function createSteps(report) {
 			const ts = Date.now();
 			try {
 				const r = await fn();
-				const took = `(${((Date.now() - ts) / 1000).toFixed(1)} s)`;
-				if (r && r.fail) { report(name, false, [...(r.lines || []), took]); if (breaks) steps.broken = `"${name}" failed`; return false; }
-				report(name, true, [...((r && r.lines) || []), took]);
+				const took = timed ? [`(${((Date.now() - ts) / 1000).toFixed(1)} s)`] : [];
+				if (r && r.fail) { report(name, false, [...(r.lines || []), ...took]); if (breaks) steps.broken = `"${name}" failed`; return false; }
+				report(name, true, [...((r && r.lines) || []), ...took]);
 				return true;
 			} catch (e) {
 				report(name, false, [errText(e)]);
@@ -253,6 +259,13 @@ export async function launchChromium(playwright, extraArgs = []) {
 	return playwright.chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs], timeout: 30000 });
 }
 
+// Keeps the last `max` console messages of a page in `lines`, as
+// "[type] text": they are printed only when a test fails, and a page that
+// logs in a loop must not grow the test's memory without bound.
+export function recordConsole(page, lines, max = 200) {
+	page.on('console', (m) => { lines.push(`[${m.type()}] ${m.text()}`); if (lines.length > max) lines.shift(); });
+}
+
 // ------------------------------------------------------------------ stoa
 // One stoa process, its output in logFile (appended, so several runs can
 // share one log and one sanitizer check).
@@ -325,4 +338,110 @@ export function watchdog(ms, tap, onExpire) {
 		process.exit(1);
 	}, ms);
 	return { cancel: () => clearTimeout(t) };
+}
+
+// ------------------------------------------------------------------ a run
+// What the page tests do around their own steps, in one place so that each
+// of them starts and ends the same way: Chromium and stoa start with one
+// TAP result each; the watchdog and the final cleanup close the browser and
+// kill stoa whatever state the steps left; the end reports stoa's exit and
+// its sanitizer lines, prints what helps to read a failure, and removes the
+// temporary folder only when nothing failed.
+//
+// Owner: the test's main(), for the whole process; `browser` is null until
+// start() launched it and again once closeBrowser() closed it. `stoa` is the
+// process the end reports on: a test that starts a new Stoa must put it
+// there, or the end would check (and the cleanup kill) the old one.
+export function createRun({ tap, stoa, budgetMs, closeMs = 10000 }) {
+	const run = {
+		browser: null,
+		stoa,
+
+		// Closing can hang when a renderer is stuck; the test must end anyway.
+		async closeBrowser() {
+			if (!run.browser) return;
+			const b = run.browser;
+			run.browser = null;
+			await withTimeout(b.close(), closeMs, 'browser.close').catch(() => {});
+		},
+
+		async cleanup() { await run.closeBrowser(); run.stoa.kill(); },
+
+		// Reports `browserTest` and `stoaTest`; throws when either failed,
+		// since no step can run without both. `playwrightVersion` adds the
+		// playwright-core version to the Chromium line (the page tests that
+		// print no bundle versions otherwise).
+		async start(env, browserTest, stoaTest, { playwrightVersion = false } = {}) {
+			try {
+				run.browser = await launchChromium(env.playwright);
+				const v = [`chromium ${run.browser.version()}`];
+				if (playwrightVersion) v.push(`playwright-core ${env.bundles.versions['playwright-core']}`);
+				tap.report(browserTest, true, [v.join(', ')]);
+			} catch (e) {
+				tap.report(browserTest, false, [errText(e)]);
+				throw new Error('browser did not start');
+			}
+			tap.diag([`starting ${run.stoa.describe()}`]);
+			const up = await run.stoa.start();
+			tap.report(stoaTest, up, up ? [] : [run.stoa.exit ? `stoa exited early: ${JSON.stringify(run.stoa.exit)}` : 'ports not open after 10 s', ...run.stoa.logTail(20)]);
+			if (!up) throw new Error('server did not start');
+		},
+
+		// SIGINT is how an operator stops stoa: it must exit 0 by itself, so
+		// a stoa that had already died, or needed the SIGKILL, fails `test`.
+		async reportStoaExit(test) {
+			const wasAlive = run.stoa.alive();
+			const r = run.stoa.proc ? await run.stoa.stop() : null;
+			tap.report(test, !!(wasAlive && r && r.code === 0 && r.signal === null),
+				[!run.stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(run.stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
+		},
+
+		// `earlier`: sanitizer lines of stoa runs whose log part is gone (a
+		// test that restarts stoa).
+		reportSanitizers(test, earlier = []) {
+			const san = [...earlier, ...run.stoa.sanitizerLines()];
+			tap.report(test, san.length === 0, san.slice(0, 20));
+		},
+
+		// The last thing main() does; returns its exit code. The browser
+		// consoles (`pages`: { who: { console: lines } }, or `consoles`:
+		// { who: lines }, who '' for a single page) and the stoa log tail are
+		// printed only on failure, when someone will read them. The temporary
+		// folder goes unless something failed, STOA_KEEP_TMP is set, or one
+		// of `keep` (screenshots written there when there is no build tree)
+		// lies in it.
+		async finish({ t0, site = null, pages = {}, consoles = {}, consoleLines = 30, keep = [] }) {
+			await run.cleanup();
+			tap.finishPlan('aborted earlier');
+			run.dog.cancel();
+			tap.diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
+			if (tap.failed) {
+				for (const [who, lines] of [...Object.entries(pages).map(([w, p]) => [w, p.console]), ...Object.entries(consoles)])
+					tap.diag([`${who ? who + ': ' : ''}browser console (last ${consoleLines} lines):`, ...lines.slice(-consoleLines)]);
+				tap.diag(['stoa log (last 60 lines):', ...run.stoa.logTail(60)]);
+			}
+			if (site) {
+				if (!tap.failed && !process.env.STOA_KEEP_TMP && !keep.some((f) => f.startsWith(site.tmp))) fs.rmSync(site.tmp, { recursive: true, force: true });
+				else tap.diag([`temporary files kept in ${site.tmp}`]);
+			}
+			return tap.failed ? 1 : 0;
+		},
+	};
+	// Whatever hangs, the log shows where stoa was and nothing is left running.
+	run.dog = watchdog(budgetMs, tap, async () => {
+		tap.diag(['stoa log (last 40 lines):', ...run.stoa.logTail(40)]);
+		await run.cleanup();
+	});
+	return run;
+}
+
+// The end of every test file: main()'s result is the exit code; an
+// exception that escaped it still completes the plan, so the TAP harness
+// counts every planned test.
+export function runMain(main, tap) {
+	main().then((code) => process.exit(code), (e) => {
+		tap.diag([`fatal: ${e && e.stack ? e.stack : e}`]);
+		tap.finishPlan('fatal error');
+		process.exit(1);
+	});
 }

@@ -42,7 +42,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep, screenshotPath,
+	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, Stoa, sleep, screenshotPath,
+	createRun, runMain,
 } from './lib.mjs';
 
 const TOTAL_BUDGET_MS = 90000;
@@ -118,7 +119,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 // ------------------------------------------------------------------ in-page probes
 const SNAP = () => {
@@ -173,15 +174,7 @@ async function main() {
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1', '--admin-secret', SECRET] });
 	const shotFile = screenshotPath(env, site, 'test_admin_page-dashboard.png');
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	// Every page's uncaught errors and console errors, with the step they came in.
 	const errors = [];
@@ -248,19 +241,9 @@ async function main() {
 	let pid = null;
 
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}, playwright-core ${env.bundles.versions['playwright-core']}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1], { playwrightVersion: true });
 
-		const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+		const context = await run.browser.newContext({ viewport: { width: 1280, height: 900 } });
 		page = await context.newPage();
 		watch('dashboard', page);
 
@@ -351,7 +334,7 @@ async function main() {
 		});
 
 		await step(PLAN[n++], async () => {
-			const ctx = await browser.newContext({ viewport: { width: 640, height: 480 } });
+			const ctx = await run.browser.newContext({ viewport: { width: 640, height: 480 } });
 			pub = await ctx.newPage();
 			watch('participant', pub);
 			await pub.goto(`${ORIGIN}/publisher.html`, { timeout: 15000 });
@@ -443,7 +426,7 @@ async function main() {
 
 		await step(PLAN[n++], async () => {
 			allow(/Failed to load resource: the server responded with a status of 403/);
-			const ctx = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+			const ctx = await run.browser.newContext({ viewport: { width: 1000, height: 800 } });
 			const ro = await ctx.newPage();
 			watch('read-only', ro);
 			await ro.goto(`${ORIGIN}/admin.html#token=${READER}`, { timeout: 15000 });
@@ -461,7 +444,7 @@ async function main() {
 
 		await step(PLAN[n++], async () => {
 			allow(/Failed to load resource: the server responded with a status of 401/);
-			const ctx = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+			const ctx = await run.browser.newContext({ viewport: { width: 1000, height: 800 } });
 			const bad = await ctx.newPage();
 			watch('wrong-token', bad);
 			await bad.goto(`${ORIGIN}/admin.html#token=not-the-token`, { timeout: 15000 });
@@ -476,7 +459,7 @@ async function main() {
 
 	// ---- end, reported whatever happened before
 	const tail = PLAN.length - 4;
-	while (tap.nextTest < tail) tap.emit(tap.nextTest++, false, [`not run: ${broken || 'aborted'}`]);
+	tap.notRunUpTo(tail, broken || 'aborted');
 	{
 		const bad = [], ignored = [];
 		for (const c of consoleErrors) {
@@ -489,14 +472,11 @@ async function main() {
 		if (ignored.length) lines.push(`ignored (Chromium's own "Failed to load resource" log of 4xx answers provoked on purpose, and of its favicon request): ${ignored.length}`, ...ignored.map((x) => `  ${x}`));
 		report(PLAN[tail], page !== null && errors.length === 0 && bad.length === 0, lines.length ? lines : ['none']);
 	}
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[tail + 1], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
+	await run.reportStoaExit(PLAN[tail + 1]);
 	{
 		const lines = [];
 		let ok = false;
-		if (page && browser) {
+		if (page && run.browser) {
 			try {
 				const w = await waitFor((s) => s.state === 'unreachable' && s.statusError && /Cannot reach/.test(s.status) && s.dashboard, 10000);
 				ok = w.ok;
@@ -505,23 +485,8 @@ async function main() {
 		} else lines.push('no page');
 		report(PLAN[tail + 2], ok, lines);
 	}
-	const san = stoa.sanitizerLines();
-	report(PLAN[tail + 3], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		diag(['browser console (last 40 lines):', ...consoleLines.slice(-40)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	if (!tap.failed && !process.env.STOA_KEEP_TMP && !shotFile.startsWith(site.tmp)) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
+	run.reportSanitizers(PLAN[tail + 3]);
+	return run.finish({ t0, site, consoles: { '': consoleLines }, consoleLines: 40, keep: [shotFile] });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

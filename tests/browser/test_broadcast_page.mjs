@@ -47,7 +47,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep, screenshotPath, createSteps,
+	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, Stoa, sleep, screenshotPath,
+	createSteps, createRun, runMain,
 } from './lib.mjs';
 
 const TOTAL_BUDGET_MS = 200000;
@@ -83,7 +84,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 // ------------------------------------------------------------------ in-page probes
 const PRESENTER = () => {
@@ -183,15 +184,7 @@ async function main() {
 		presenter: screenshotPath(env, site, 'test_broadcast_page-presenter.png'),
 		watch: screenshotPath(env, site, 'test_broadcast_page-watch.png'),
 	};
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 15000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS, closeMs: 15000 });
 
 	const P = {};          // name -> { page, context, errors, console }
 	let n = 2;
@@ -201,7 +194,7 @@ async function main() {
 
 	// A page in a context of its own, its errors and console kept.
 	const open = async (who, { viewport = { width: 1000, height: 800 }, init = null } = {}) => {
-		const context = await browser.newContext({ viewport });
+		const context = await run.browser.newContext({ viewport });
 		if (init) await context.addInitScript(init);
 		const page = await context.newPage();
 		const p = { page, context, errors: [], console: [], consoleErrors: [] };
@@ -231,17 +224,7 @@ async function main() {
 
 	let live = null;      // the presenter's state once live
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}, playwright-core ${env.bundles.versions['playwright-core']}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1], { playwrightVersion: true });
 
 		await open('presenter', { viewport: { width: 1100, height: 860 } });
 
@@ -440,7 +423,7 @@ async function main() {
 
 	// ---- end, reported whatever happened before
 	const tail = PLAN.length - 4;
-	while (tap.nextTest < tail) tap.emit(tap.nextTest++, false, [`not run: ${steps.broken || 'aborted'}`]);
+	tap.notRunUpTo(tail, steps.broken || 'aborted');
 	{
 		const lines = [];
 		for (const [who, p] of Object.entries(P)) {
@@ -450,18 +433,15 @@ async function main() {
 		const ok = Object.keys(P).length > 0 && lines.length === 0;
 		report(PLAN[tail], ok, ok ? [`${Object.keys(P).length} pages: none`] : lines.length ? lines : ['no pages']);
 	}
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[tail + 1], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
+	await run.reportStoaExit(PLAN[tail + 1]);
 	{
 		// The pages come from disk (as from a cache or another web server);
 		// the Janus API, /stoa/client.json and the WebSocket find nobody.
 		const lines = [];
-		let ok = !!browser && !stoa.alive();
+		let ok = !!run.browser && !stoa.alive();
 		if (ok) {
 			try {
-				const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+				const context = await run.browser.newContext({ viewport: { width: 1000, height: 800 } });
 				await context.route(`${ORIGIN}/**`, (route) => {
 					const u = new URL(route.request().url());
 					const file = path.join(site.htmlDir, path.normalize(u.pathname === '/' ? '/index.html' : u.pathname));
@@ -490,27 +470,11 @@ async function main() {
 				ok = w.ok && b.ok && errors.length === 0;
 				lines.push(...errors.map((e) => `uncaught ${e}`));
 			} catch (e) { ok = false; lines.push(errText(e)); }
-		} else lines.push(browser ? 'stoa still running' : 'no browser');
+		} else lines.push(run.browser ? 'stoa still running' : 'no browser');
 		report(PLAN[tail + 2], ok, lines);
 	}
-	const san = stoa.sanitizerLines();
-	report(PLAN[tail + 3], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		for (const [who, p] of Object.entries(P)) diag([`${who}: browser console (last 20 lines):`, ...p.console.slice(-20)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	const shotsInTmp = Object.values(shots).some((f) => f.startsWith(site.tmp));
-	if (!tap.failed && !process.env.STOA_KEEP_TMP && !shotsInTmp) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
+	run.reportSanitizers(PLAN[tail + 3]);
+	return run.finish({ t0, site, pages: P, consoleLines: 20, keep: Object.values(shots) });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

@@ -27,11 +27,11 @@
 // build tree (or the temporary folder when stoa is not a build's src/stoa).
 // Environment, npm packages and network namespace: see lib.mjs.
 
-import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep, screenshotPath, createSteps,
+	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, Stoa, sleep, screenshotPath,
+	createSteps, createRun, recordConsole, runMain,
 } from './lib.mjs';
 
 const TOTAL_BUDGET_MS = 58000;
@@ -64,7 +64,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 // ------------------------------------------------------------------ in-page probes
 const SNAP = () => {
@@ -120,15 +120,7 @@ async function main() {
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
 	const shotFile = screenshotPath(env, site, 'test_echo_page-running.png');
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	let page = null;
 	const errors = [];
@@ -170,22 +162,12 @@ async function main() {
 	};
 
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}, playwright-core ${env.bundles.versions['playwright-core']}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1], { playwrightVersion: true });
 
-		const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+		const context = await run.browser.newContext({ viewport: { width: 1000, height: 760 } });
 		page = await context.newPage();
 		page.on('pageerror', (e) => errors.push(errText(e)));
-		page.on('console', (m) => { consoleLines.push(`[${m.type()}] ${m.text()}`); if (consoleLines.length > 200) consoleLines.shift(); });
+		recordConsole(page, consoleLines);
 
 		await step(PLAN[n++], async () => {
 			const resp = await page.goto(`${ORIGIN}/`, { timeout: 15000 });
@@ -310,15 +292,12 @@ async function main() {
 
 	// ---- end, reported whatever happened before
 	const tail = PLAN.length - 4;
-	while (tap.nextTest < tail) tap.emit(tap.nextTest++, false, [`not run: ${steps.broken || 'aborted'}`]);
+	tap.notRunUpTo(tail, steps.broken || 'aborted');
 	report(PLAN[tail], page !== null && errors.length === 0, errors.length ? errors : page ? ['none'] : ['no page']);
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[tail + 1], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
+	await run.reportStoaExit(PLAN[tail + 1]);
 	{
 		const lines = [];
-		let ok = !!(page && browser);
+		let ok = !!(page && run.browser);
 		if (ok) {
 			try {
 				const before = (await snap()).tracks.length;
@@ -330,23 +309,8 @@ async function main() {
 		} else lines.push('no page');
 		report(PLAN[tail + 2], ok, lines);
 	}
-	const san = stoa.sanitizerLines();
-	report(PLAN[tail + 3], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		diag(['browser console (last 30 lines):', ...consoleLines.slice(-30)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	if (!tap.failed && !process.env.STOA_KEEP_TMP && !shotFile.startsWith(site.tmp)) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
+	run.reportSanitizers(PLAN[tail + 3]);
+	return run.finish({ t0, site, consoles: { '': consoleLines }, keep: [shotFile] });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

@@ -38,7 +38,7 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_URL, createTap, sleep, withTimeout, errText, admin, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog,
+	makeTempSite, launchChromium, Stoa, watchdog, recordConsole, runMain,
 } from './lib.mjs';
 
 const PAGE_NAME = 'stoa-test-echotest.html';
@@ -366,7 +366,7 @@ async function runOne(env, browser, run, site, ctx) {
 		if (up) {
 			context = await browser.newContext();
 			page = await context.newPage();
-			page.on('console', (m) => { consoleLines.push(`[${m.type()}] ${m.text()}`); if (consoleLines.length > 400) consoleLines.shift(); });
+			recordConsole(page, consoleLines, 400);
 			page.on('pageerror', (e) => pageErrors.push(errText(e)));
 			wire = new Wire(page);
 		}
@@ -686,8 +686,4 @@ async function main() {
 	return tap.failed ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

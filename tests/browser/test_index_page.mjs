@@ -15,7 +15,7 @@ import path from 'node:path';
 
 import {
 	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep,
-	screenshotPath,
+	screenshotPath, runMain,
 } from './lib.mjs';
 
 const TOTAL_BUDGET_MS = 60000;
@@ -148,8 +148,4 @@ function finishPlanUpTo(idx) {
 	while (tap.nextTest < idx) tap.emit(tap.nextTest++, false, ['not run']);
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

@@ -30,7 +30,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep, createSteps,
+	ORIGIN, createTap, errText, preflight, makeTempSite, Stoa, sleep, createSteps, createRun,
+	recordConsole, runMain,
 } from './lib.mjs';
 
 const DEMOS = '/usr/share/janus/demos';
@@ -65,7 +66,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 // Runs in every page before its scripts: keeps each RTCPeerConnection the
 // page (janus.js) makes, so the test can read what flowed through it.
@@ -123,15 +124,7 @@ async function main() {
 		path.join(site.confDir, 'janus.plugin.videoroom.jcfg'));
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: demoDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 	const t0 = Date.now();
 	const P = {};          // 'A' | 'B' -> { page, errors, console, alerts }
 	const steps = createSteps(report);
@@ -141,12 +134,12 @@ async function main() {
 	async function openPages(file) {
 		for (const who of ['A', 'B']) {
 			if (P[who]) await P[who].page.context().close().catch(() => {});
-			const context = await browser.newContext();
+			const context = await run.browser.newContext();
 			await context.addInitScript(recordPeerConnections);
 			const page = await context.newPage();
 			const rec = { page, errors: P[who] ? P[who].errors : [], console: [], alerts: P[who] ? P[who].alerts : [] };
 			page.on('pageerror', (e) => rec.errors.push(`${file}: ${errText(e)}`));
-			page.on('console', (m) => { rec.console.push(`[${m.type()}] ${m.text()}`); if (rec.console.length > 200) rec.console.shift(); });
+			recordConsole(page, rec.console);
 			P[who] = rec;
 			await page.goto(`${ORIGIN}/${file}`, { waitUntil: 'load', timeout: UI_WAIT_MS });
 		}
@@ -248,17 +241,7 @@ async function main() {
 	}
 
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1]);
 
 		// ---- videoroomtest.html, mvideoroomtest.html
 		for (const demo of ROOM_DEMOS) await roomDemo(demo);
@@ -314,7 +297,7 @@ async function main() {
 		diag([`aborted: ${e && e.stack ? e.stack : e}`]);
 	}
 
-	while (tap.nextTest < PLAN.length - 3) tap.emit(tap.nextTest++, false, [`not run: ${steps.broken || 'aborted'}`]);
+	tap.notRunUpTo(PLAN.length - 3, steps.broken || 'aborted');
 	{
 		const lines = [];
 		for (const who of Object.keys(P)) {
@@ -324,28 +307,10 @@ async function main() {
 		}
 		report(PLAN[PLAN.length - 3], lines.length === 0 && Object.keys(P).length === 2, lines);
 	}
-	if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[PLAN.length - 2], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
-	const san = stoa.sanitizerLines();
-	report(PLAN[PLAN.length - 1], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		for (const who of Object.keys(P)) diag([`${who}: browser console (last 30 lines):`, ...P[who].console.slice(-30)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	if (!tap.failed && !process.env.STOA_KEEP_TMP) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
+	await run.closeBrowser();
+	await run.reportStoaExit(PLAN[PLAN.length - 2]);
+	run.reportSanitizers(PLAN[PLAN.length - 1]);
+	return run.finish({ t0, site, pages: P });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

@@ -17,7 +17,7 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_PORT, createTap, sleep, withTimeout, errText, admin, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog,
+	makeTempSite, launchChromium, Stoa, watchdog, recordConsole, runMain,
 } from './lib.mjs';
 
 const PAGE_NAME = 'stoa-test-janusjs.html';
@@ -267,7 +267,7 @@ async function runTransport(browser, t, ctx) {
 
 	const context = await browser.newContext();
 	const page = await context.newPage();
-	page.on('console', (m) => { consoleLines.push(`[${m.type()}] ${m.text()}`); if (consoleLines.length > 400) consoleLines.shift(); });
+	recordConsole(page, consoleLines, 400);
 	page.on('pageerror', (e) => pageErrors.push(errText(e)));
 	const wire = new Wire(page, t.key);
 	const ev = (fn, arg, ms = 15000) => withTimeout(page.evaluate(fn, arg), ms, 'page.evaluate');
@@ -508,8 +508,4 @@ async function main() {
 	return tap.failed ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

@@ -53,12 +53,11 @@
 // build tree (or the temporary folder when stoa is not a build's src/stoa).
 // Environment, npm packages and network namespace: see lib.mjs.
 
-import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep,
-	screenshotPath, admin,
+	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, Stoa, sleep, screenshotPath,
+	admin, createRun, runMain,
 } from './lib.mjs';
 
 const TOTAL_BUDGET_MS = 300000;
@@ -113,7 +112,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 // ------------------------------------------------------------------ in-page probes
 const SNAP = () => {
@@ -178,15 +177,7 @@ async function main() {
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1', '-m', String(RECLAIM_S)] };
 	let stoa = new Stoa(stoaArgs);
 	const shotFile = screenshotPath(env, site, 'test_meeting_page-3party.png');
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	const P = {};                    // who -> { page, errors, console, id, session }
 	let broken = null;
@@ -249,20 +240,11 @@ async function main() {
 	const pcsClosed = (s) => s.pcs.every((p) => p.signaling === 'closed');
 
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[n++], true, [`chromium ${browser.version()}, playwright-core ${env.bundles.versions['playwright-core']}`]);
-		} catch (e) {
-			report(PLAN[n++], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[n++], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1], { playwrightVersion: true });
+		n = 2;
 
 		for (const who of NAMES) {
-			const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+			const context = await run.browser.newContext({ viewport: { width: 1280, height: 860 } });
 			// C's page cannot open WebSockets, so janus.mjs falls back to HTTP long polling.
 			if (who === HTTP_PAGE) await context.addInitScript(() => {
 				window.WebSocket = class { constructor() { throw new Error('WebSockets are blocked by the test'); } };
@@ -582,6 +564,7 @@ async function main() {
 
 		await step(PLAN[n], async () => {
 			stoa = new Stoa(stoaArgs);
+			run.stoa = stoa;
 			const up2 = await stoa.start();
 			upAgain = Date.now();
 			if (!up2) return { fail: true, lines: [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)] };
@@ -620,7 +603,7 @@ async function main() {
 
 	// ---- the end, reported whatever happened before
 	const tail = PLAN.length - 4;
-	while (tap.nextTest < tail) tap.emit(tap.nextTest++, false, [`not run: ${broken || 'aborted'}`]);
+	tap.notRunUpTo(tail, broken || 'aborted');
 	{
 		const lines = [];
 		let ok = !!(P.A && P.B);
@@ -659,31 +642,18 @@ async function main() {
 		}
 		report(PLAN[tail + 1], ok, lines);
 	}
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[tail + 2], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
-	const san = [...sanitizerFirstRun, ...stoa.sanitizerLines()];
-	report(PLAN[tail + 3], san.length === 0, san.slice(0, 20));
+	await run.reportStoaExit(PLAN[tail + 2]);
+	run.reportSanitizers(PLAN[tail + 3], sanitizerFirstRun);
+	// The pages' own event logs, read while the pages are still open
+	// (finish() closes them).
 	if (tap.failed) {
 		for (const who of Object.keys(P)) {
-			diag([`${who}: browser console (last 30 lines):`, ...P[who].console.slice(-30).map((c) => c.line)]);
 			if (P[who].closed) continue;
 			try { diag([`${who}: events: ${JSON.stringify(await evaluate(who, () => window.stoaMeeting.events))}`.slice(0, 3000)]); } catch { /* closed */ }
 		}
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
 	}
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (!tap.failed && !process.env.STOA_KEEP_TMP && !shotFile.startsWith(site.tmp)) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
+	const consoles = Object.fromEntries(Object.entries(P).map(([who, p]) => [who, p.console.map((c) => c.line)]));
+	return run.finish({ t0, site, consoles, keep: [shotFile] });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

@@ -39,11 +39,11 @@
 // tree (or the temporary folder when stoa is not a build's src/stoa).
 // Environment, npm packages and network namespace: see lib.mjs.
 
-import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, launchChromium, Stoa, watchdog, sleep, screenshotPath, createSteps,
+	ORIGIN, createTap, withTimeout, errText, preflight, makeTempSite, Stoa, sleep, screenshotPath,
+	createSteps, createRun, recordConsole, runMain,
 } from './lib.mjs';
 
 const TOTAL_BUDGET_MS = 85000;
@@ -87,7 +87,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 // ------------------------------------------------------------------ in-page probes
 // The page as a person sees it, plus window.stoaCall.
@@ -149,15 +149,7 @@ async function main() {
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
 	const shotFile = screenshotPath(env, site, 'test_videocall-incall.png');
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	const P = {};          // A, B, C -> { page, context, errors, console }
 	let n = 2;
@@ -205,7 +197,7 @@ async function main() {
 	// Opens call.html in a new context as page `who` (a closed tab's errors
 	// are kept); resolves with a line saying how it connected.
 	const openPage = async (who) => {
-		const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+		const context = await run.browser.newContext({ viewport: { width: 1000, height: 760 } });
 		// C's page cannot open WebSockets, so janus.mjs falls back to HTTP.
 		if (who === HTTP_PAGE) await context.addInitScript(() => {
 			window.WebSocket = class { constructor() { throw new Error('WebSockets are blocked by the test'); } };
@@ -213,7 +205,7 @@ async function main() {
 		const page = await context.newPage();
 		P[who] = { page, context, errors: P[who] ? P[who].errors : [], console: [] };
 		page.on('pageerror', (e) => P[who].errors.push(errText(e)));
-		page.on('console', (m) => { P[who].console.push(`[${m.type()}] ${m.text()}`); if (P[who].console.length > 200) P[who].console.shift(); });
+		recordConsole(page, P[who].console);
 		const resp = await page.goto(`${ORIGIN}/call.html`, { timeout: 15000 });
 		if (!resp || resp.status() !== 200) throw new Error(`${who}: GET /call.html -> HTTP ${resp && resp.status()}`);
 		const r = await waitFor(who, (s) => s && s.state === 'unregistered' && s.view === 'register', 10000);
@@ -230,17 +222,7 @@ async function main() {
 	};
 
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}, playwright-core ${env.bundles.versions['playwright-core']}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1], { playwrightVersion: true });
 
 		await step(PLAN[n++], async () => {
 			const res = await fetch(`${ORIGIN}/`, { signal: AbortSignal.timeout(5000) });
@@ -505,21 +487,18 @@ async function main() {
 
 	// ---- end, reported whatever happened before
 	const tail = PLAN.length - 4;
-	while (tap.nextTest < tail) tap.emit(tap.nextTest++, false, [`not run: ${steps.broken || 'aborted'}`]);
+	tap.notRunUpTo(tail, steps.broken || 'aborted');
 	{
 		const lines = [];
 		for (const [who, p] of Object.entries(P)) lines.push(...p.errors.map((e) => `${who}: ${e}`));
 		report(PLAN[tail], lines.length === 0 && Object.keys(P).length === 3, lines.length ? lines : ['none']);
 	}
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[tail + 1], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
+	await run.reportStoaExit(PLAN[tail + 1]);
 	{
 		const lines = [];
 		let ok = true;
 		for (const who of ['A', 'C']) {
-			if (!P[who] || !browser) { ok = false; lines.push(`page ${who} not open`); continue; }
+			if (!P[who] || !run.browser) { ok = false; lines.push(`page ${who} not open`); continue; }
 			try {
 				const w = await waitFor(who, (s) => s.view === 'offline' && /connection/i.test(s.status), 10000);
 				if (!w.ok || !w.value.statusError) ok = false;
@@ -536,23 +515,8 @@ async function main() {
 		}
 		report(PLAN[tail + 2], ok, lines);
 	}
-	const san = stoa.sanitizerLines();
-	report(PLAN[tail + 3], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		for (const who of Object.keys(P)) diag([`${who}: browser console (last 30 lines):`, ...P[who].console.slice(-30)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	if (!tap.failed && !process.env.STOA_KEEP_TMP && !shotFile.startsWith(site.tmp)) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
+	run.reportSanitizers(PLAN[tail + 3]);
+	return run.finish({ t0, site, pages: P, keep: [shotFile] });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

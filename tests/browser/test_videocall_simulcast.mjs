@@ -24,12 +24,11 @@
 // Environment, npm packages and network namespace: see lib.mjs. Stoa runs
 // with -E 127.0.0.1.
 
-import fs from 'node:fs';
 import path from 'node:path';
 
 import {
 	ORIGIN, WS_URL, createTap, createSteps, withTimeout, errText, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog, sleep,
+	makeTempSite, Stoa, sleep, createRun, recordConsole, runMain,
 } from './lib.mjs';
 
 const PAGE_NAME = 'stoa-test-videocall-simulcast.html';
@@ -58,7 +57,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 const TEST_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Stoa: VideoCall simulcast test</title>
@@ -176,15 +175,7 @@ async function main() {
 	const site = makeTempSite('stoa-vc-simulcast-', env, { [PAGE_NAME]: TEST_PAGE });
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	const P = {};   // 'caller' | 'callee' -> { page, errors, console }
 	const t0 = Date.now();
@@ -230,26 +221,16 @@ async function main() {
 
 	let current = null;     // the substream the last simulcast event named
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1]);
 
 		await step(PLAN[n++], async () => {
 			const lines = [];
 			for (const who of ['caller', 'callee']) {
-				const context = await browser.newContext();
+				const context = await run.browser.newContext();
 				const page = await context.newPage();
 				P[who] = { page, errors: [], console: [] };
 				page.on('pageerror', (e) => P[who].errors.push(errText(e)));
-				page.on('console', (m) => { P[who].console.push(`[${m.type()}] ${m.text()}`); if (P[who].console.length > 200) P[who].console.shift(); });
+				recordConsole(page, P[who].console);
 				await page.goto(`${ORIGIN}/${PAGE_NAME}`, { timeout: 15000 });
 				lines.push(`${who}: handle ${await call(who, (name) => window.vc.start(name), who, 20000)}`);
 			}
@@ -336,29 +317,11 @@ async function main() {
 	}
 
 	// ---- teardown
-	while (tap.nextTest < PLAN.length - 2) tap.emit(tap.nextTest++, false, [`not run: ${steps.broken || 'aborted'}`]);
-	if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[PLAN.length - 2], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
-	const san = stoa.sanitizerLines();
-	report(PLAN[PLAN.length - 1], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		for (const who of Object.keys(P)) diag([`${who}: browser console (last 30 lines):`, ...P[who].console.slice(-30)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	if (!tap.failed && !process.env.STOA_KEEP_TMP) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
+	tap.notRunUpTo(PLAN.length - 2, steps.broken || 'aborted');
+	await run.closeBrowser();
+	await run.reportStoaExit(PLAN[PLAN.length - 2]);
+	run.reportSanitizers(PLAN[PLAN.length - 1]);
+	return run.finish({ t0, site, pages: P });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

@@ -35,14 +35,13 @@
 // Environment, npm packages and network namespace: see lib.mjs. The page is
 // in videoroom_page.mjs. Stoa runs with -E 127.0.0.1.
 
-import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, WS_URL, createTap, withTimeout, errText, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog,
+	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions, makeTempSite, Stoa,
+	createRun, recordConsole, runMain, createSteps,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, teardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, reportTeardown } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 85000;   // whole test; the watchdog fails what is left
@@ -80,7 +79,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 async function main() {
 	const env = await preflight();
@@ -91,57 +90,27 @@ async function main() {
 	const site = makeTempSite('stoa-vr-meeting-', env, { [PAGE_NAME]: VIDEOROOM_PAGE });
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	const P = {};   // name -> { page, errors, console, sessionId, id }
-	let broken = null;   // why later steps cannot run
 	let n = 2;           // next plan index for the numbered steps
 	const t0 = Date.now();
-	const step = async (name, fn, breaks = true) => {
-		if (broken !== null) { report(name, false, [`not run: ${broken}`]); return false; }
-		try {
-			const r = await fn();
-			if (r && r.fail) { report(name, false, r.lines || []); if (breaks) broken = `"${name}" failed`; return false; }
-			report(name, true, (r && r.lines) || []);
-			return true;
-		} catch (e) {
-			report(name, false, [errText(e)]);
-			if (breaks) broken = `"${name}" failed`;
-			return false;
-		}
-	};
+	const steps = createSteps(report, { timed: false });
+	const { step } = steps;
 	const call = (who, fn, arg, ms) => pageCall(P[who].page, fn, arg, ms);
 	const others = (who) => NAMES.filter((x) => x !== who);
 
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1]);
 
 		await step(PLAN[n++], async () => {
 			const lines = [];
 			for (const who of NAMES) {
-				const context = await browser.newContext();
+				const context = await run.browser.newContext();
 				const page = await context.newPage();
 				P[who] = { page, errors: [], console: [] };
 				page.on('pageerror', (e) => P[who].errors.push(errText(e)));
-				page.on('console', (m) => { P[who].console.push(`[${m.type()}] ${m.text()}`); if (P[who].console.length > 200) P[who].console.shift(); });
+				recordConsole(page, P[who].console);
 			}
 			await Promise.all(NAMES.map(async (who) => {
 				P[who].sessionId = await openPage(P[who].page, ORIGIN, PAGE_NAME, WS_URL, `stoa-vr-meeting-${who}`);
@@ -213,13 +182,13 @@ async function main() {
 				const expect = who === 'C' ? ['join [A,B]'] : [`join [${others(who).filter((x) => x !== 'C')[0]}]`, 'subscribe [C]'];
 				if (JSON.stringify(got) !== JSON.stringify(expect)) problems.push(`${who}: expected ${expect.join(', then ')}`);
 			}
-			if (incomplete.length) broken = `subscriptions incomplete on ${incomplete.join(', ')}`;
+			if (incomplete.length) steps.broken = `subscriptions incomplete on ${incomplete.join(', ')}`;
 			return problems.length ? { fail: true, lines: [...problems, ...lines] } : { lines };
 		}, false);
 
 		// Media on all three pages at once, then one line per page.
 		const media = {};
-		if (broken === null) {
+		if (steps.broken === null) {
 			await Promise.all(NAMES.map(async (who) => {
 				const ids = others(who).map((x) => P[x].id);
 				media[who] = await pollPage(P[who].page, () => window.vr.stats(), null,
@@ -261,7 +230,7 @@ async function main() {
 
 		// ---- C leaves
 		const before = {};
-		for (const who of STAYERS) if (broken === null) before[who] = await call(who, () => window.vr.stats());
+		for (const who of STAYERS) if (steps.broken === null) before[who] = await call(who, () => window.vr.stats());
 		const leaveAt = Date.now();
 		await step(PLAN[n++], async () => {
 			const r = await call(LEAVER, () => window.vr.leave(8000), null, 30000);
@@ -348,39 +317,12 @@ async function main() {
 	}
 
 	// ---- teardown, reported whatever happened before
-	if (n < PLAN.length - 3) { finishPlanUpTo(PLAN.length - 3, broken || 'aborted'); n = PLAN.length - 3; }
-	{
-		const t1 = Date.now();
-		const lines = await teardown(P);
-		diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
-		report(PLAN[PLAN.length - 3], lines.length === 0 && Object.keys(P).length === NAMES.length, lines);
-	}
-	if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[PLAN.length - 2], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
-	const san = stoa.sanitizerLines();
-	report(PLAN[PLAN.length - 1], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		for (const who of Object.keys(P)) diag([`${who}: browser console (last 30 lines):`, ...P[who].console.slice(-30)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	if (!tap.failed && !process.env.STOA_KEEP_TMP) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
-
-	function finishPlanUpTo(idx, why) {
-		while (tap.nextTest < idx) tap.emit(tap.nextTest++, false, [`not run: ${why}`]);
-	}
+	if (n < PLAN.length - 3) { tap.notRunUpTo(PLAN.length - 3, steps.broken || 'aborted'); n = PLAN.length - 3; }
+	await reportTeardown(tap, PLAN[PLAN.length - 3], P, NAMES.length, t0);
+	await run.closeBrowser();
+	await run.reportStoaExit(PLAN[PLAN.length - 2]);
+	run.reportSanitizers(PLAN[PLAN.length - 1]);
+	return run.finish({ t0, site, pages: P });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

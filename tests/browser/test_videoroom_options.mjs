@@ -21,10 +21,10 @@
 import path from 'node:path';
 
 import {
-	ORIGIN, WS_URL, createTap, withTimeout, errText, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog, sleep,
+	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions,
+	makeTempSite, Stoa, sleep, createRun, recordConsole, runMain,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, openPage, teardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, openPage, reportTeardown } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 70000;
@@ -55,7 +55,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 // { audio|video: the m-section's text } (the first of each kind).
 function sections(sdp) {
@@ -82,15 +82,7 @@ async function main() {
 	const site = makeTempSite('stoa-vr-options-', env, { [PAGE_NAME]: VIDEOROOM_PAGE });
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	const P = {};   // 'on' | 'off' -> { page, errors, console }
 	const answers = {};
@@ -132,26 +124,16 @@ async function main() {
 	};
 
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1]);
 
 		await step(PLAN[n++], async () => {
 			const lines = [];
 			for (const who of ['on', 'off']) {
-				const context = await browser.newContext();
+				const context = await run.browser.newContext();
 				const page = await context.newPage();
 				P[who] = { page, errors: [], console: [] };
 				page.on('pageerror', (e) => P[who].errors.push(errText(e)));
-				page.on('console', (m) => { P[who].console.push(`[${m.type()}] ${m.text()}`); if (P[who].console.length > 200) P[who].console.shift(); });
+				recordConsole(page, P[who].console);
 				lines.push(`${who}: session ${await openPage(page, ORIGIN, PAGE_NAME, WS_URL, `stoa-vr-options-${who}`)}`);
 				await call(who, () => window.vr.attachPublisher());
 			}
@@ -201,33 +183,12 @@ async function main() {
 	}
 
 	// ---- teardown
-	while (tap.nextTest < PLAN.length - 3) tap.emit(tap.nextTest++, false, [`not run: ${broken || 'aborted'}`]);
-	{
-		const t1 = Date.now();
-		const lines = await teardown(P);
-		diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
-		report(PLAN[PLAN.length - 3], lines.length === 0 && Object.keys(P).length === 2, lines);
-	}
-	if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[PLAN.length - 2], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
-	const san = stoa.sanitizerLines();
-	report(PLAN[PLAN.length - 1], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		for (const who of Object.keys(P)) diag([`${who}: browser console (last 30 lines):`, ...P[who].console.slice(-30)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	return tap.failed ? 1 : 0;
+	tap.notRunUpTo(PLAN.length - 3, broken || 'aborted');
+	await reportTeardown(tap, PLAN[PLAN.length - 3], P, 2, t0);
+	await run.closeBrowser();
+	await run.reportStoaExit(PLAN[PLAN.length - 2]);
+	run.reportSanitizers(PLAN[PLAN.length - 1]);
+	return run.finish({ t0, site, pages: P });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

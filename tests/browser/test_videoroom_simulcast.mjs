@@ -22,14 +22,13 @@
 // Environment, npm packages and network namespace: see lib.mjs. The page is
 // in videoroom_page.mjs. Stoa runs with -E 127.0.0.1.
 
-import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	ORIGIN, WS_URL, createTap, withTimeout, errText, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog,
+	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions, makeTempSite, Stoa, createRun,
+	recordConsole, runMain, createSteps,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, teardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, reportTeardown } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 85000;
@@ -69,7 +68,7 @@ const PLAN = [
 	'stoa log has no sanitizer reports',
 ];
 const tap = createTap(PLAN);
-const { report, diag, finishPlan } = tap;
+const { report, diag } = tap;
 
 async function main() {
 	const env = await preflight();
@@ -80,33 +79,13 @@ async function main() {
 	const site = makeTempSite('stoa-vr-simulcast-', env, { [PAGE_NAME]: VIDEOROOM_PAGE });
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
-	let browser = null;
-	const cleanup = async () => {
-		if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-		stoa.kill();
-	};
-	const dog = watchdog(TOTAL_BUDGET_MS, tap, async () => {
-		diag(['stoa log (last 40 lines):', ...stoa.logTail(40)]);
-		await cleanup();
-	});
+	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
 
 	const P = {};   // 'pub' | 'sub' -> { page, errors, console }
-	let broken = null;
 	let n = 2;
 	const t0 = Date.now();
-	const step = async (name, fn, breaks = true) => {
-		if (broken !== null) { report(name, false, [`not run: ${broken}`]); return false; }
-		try {
-			const r = await fn();
-			if (r && r.fail) { report(name, false, r.lines || []); if (breaks) broken = `"${name}" failed`; return false; }
-			report(name, true, (r && r.lines) || []);
-			return true;
-		} catch (e) {
-			report(name, false, [errText(e)]);
-			if (breaks) broken = `"${name}" failed`;
-			return false;
-		}
-	};
+	const steps = createSteps(report, { timed: false });
+	const { step } = steps;
 	const call = (who, fn, arg, ms) => pageCall(P[who].page, fn, arg, ms);
 	let feed = null, mid = null;
 	const video = async () => {
@@ -150,25 +129,15 @@ async function main() {
 	}
 
 	try {
-		try {
-			browser = await launchChromium(env.playwright);
-			report(PLAN[0], true, [`chromium ${browser.version()}`]);
-		} catch (e) {
-			report(PLAN[0], false, [errText(e)]);
-			throw new Error('browser did not start');
-		}
-		diag([`starting ${stoa.describe()}`]);
-		const up = await stoa.start();
-		report(PLAN[1], up, up ? [] : [stoa.exit ? `stoa exited early: ${JSON.stringify(stoa.exit)}` : 'ports not open after 10 s', ...stoa.logTail(20)]);
-		if (!up) throw new Error('server did not start');
+		await run.start(env, PLAN[0], PLAN[1]);
 
 		await step(PLAN[n++], async () => {
 			for (const who of ['pub', 'sub']) {
-				const context = await browser.newContext();
+				const context = await run.browser.newContext();
 				const page = await context.newPage();
 				P[who] = { page, errors: [], console: [] };
 				page.on('pageerror', (e) => P[who].errors.push(errText(e)));
-				page.on('console', (m) => { P[who].console.push(`[${m.type()}] ${m.text()}`); if (P[who].console.length > 200) P[who].console.shift(); });
+				recordConsole(page, P[who].console);
 			}
 			const lines = [];
 			for (const who of ['pub', 'sub'])
@@ -249,35 +218,12 @@ async function main() {
 	}
 
 	// ---- teardown
-	while (tap.nextTest < PLAN.length - 3) tap.emit(tap.nextTest++, false, [`not run: ${broken || 'aborted'}`]);
-	{
-		const t1 = Date.now();
-		const lines = await teardown(P);
-		diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
-		report(PLAN[PLAN.length - 3], lines.length === 0 && Object.keys(P).length === 2, lines);
-	}
-	if (browser) { const b = browser; browser = null; await withTimeout(b.close(), 10000, 'browser.close').catch(() => {}); }
-	const wasAlive = stoa.alive();
-	const r = stoa.proc ? await stoa.stop() : null;
-	report(PLAN[PLAN.length - 2], !!(wasAlive && r && r.code === 0 && r.signal === null),
-		[!stoa.proc ? 'not started' : !wasAlive ? `stoa had already exited: ${JSON.stringify(stoa.exit)}` : r ? `exit ${JSON.stringify(r)}` : 'still running 5 s after SIGINT; killed']);
-	const san = stoa.sanitizerLines();
-	report(PLAN[PLAN.length - 1], san.length === 0, san.slice(0, 20));
-	await cleanup();
-	finishPlan('aborted earlier');
-	dog.cancel();
-	diag([`${((Date.now() - t0) / 1000).toFixed(1)} s`]);
-	if (tap.failed) {
-		for (const who of Object.keys(P)) diag([`${who}: browser console (last 30 lines):`, ...P[who].console.slice(-30)]);
-		diag(['stoa log (last 60 lines):', ...stoa.logTail(60)]);
-	}
-	if (!tap.failed && !process.env.STOA_KEEP_TMP) fs.rmSync(site.tmp, { recursive: true, force: true });
-	else diag([`temporary files kept in ${site.tmp}`]);
-	return tap.failed ? 1 : 0;
+	tap.notRunUpTo(PLAN.length - 3, steps.broken || 'aborted');
+	await reportTeardown(tap, PLAN[PLAN.length - 3], P, 2, t0);
+	await run.closeBrowser();
+	await run.reportStoaExit(PLAN[PLAN.length - 2]);
+	run.reportSanitizers(PLAN[PLAN.length - 1]);
+	return run.finish({ t0, site, pages: P });
 }
 
-main().then((code) => process.exit(code), (e) => {
-	diag([`fatal: ${e && e.stack ? e.stack : e}`]);
-	finishPlan('fatal error');
-	process.exit(1);
-});
+runMain(main, tap);

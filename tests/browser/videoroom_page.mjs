@@ -551,3 +551,14 @@ export async function teardown(pages) {
 	}
 	return lines;
 }
+
+// The closing check of the VideoRoom tests, reported as `test` whatever
+// happened before: every page leaves and destroys its session (teardown()
+// above). It also fails when fewer than `expected` pages were opened, since
+// an abort before the pages existed left nothing to check.
+export async function reportTeardown(tap, test, pages, expected, t0) {
+	const t1 = Date.now();
+	const lines = await teardown(pages);
+	tap.diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
+	tap.report(test, lines.length === 0 && Object.keys(pages).length === expected, lines);
+}
