@@ -20,8 +20,10 @@
 // layer).
 //
 // Environment, npm packages and network namespace: see lib.mjs. The page is
-// in videoroom_page.mjs. Stoa runs with -E 127.0.0.1.
+// in videoroom_page.mjs. Stoa runs with -E 127.0.0.1 and a stoa.jcfg that
+// holds only the REST read token (every other setting stays at its default).
 
+import fs from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -48,6 +50,11 @@ const SWITCH_WAIT_MS = 15000;
 const HIGH_MIN_WIDTH = 640;     // substream 2: the highest layer sent (640 or 1280 wide)
 const LOW_MAX_WIDTH = 320;      // substream 0: 1280x720 scaled down by 4
 const LOW_MAX_HEIGHT = 180;
+// The REST admin API, with a read-only token of this run's own stoa.jcfg
+// (rather than the random token stoa logs on embedded defaults).
+const API = 'http://127.0.0.1:7088/api/v1';
+const READER = 'sim-ro-' + Math.random().toString(36).slice(2, 12);
+const REST_WAIT_MS = 5000;      // for the publisher's bitrate window to fill
 
 const PLAN = [
 	'chromium launches (playwright-core)',
@@ -59,6 +66,7 @@ const PLAN = [
 		: 'publisher joins and publishes 1280x720 video with simulcast: the offer has 3 send rids and a=simulcast:send, the answer a=simulcast:recv; webrtcup',
 	'subscriber joins with streams [{feed}]: "attached" with the video stream, answered with start -> "started"',
 	`substream 2 (default): > ${MIN_FRAMES} frames decoded, frameWidth >= ${HIGH_MIN_WIDTH}`,
+	`REST GET /rooms/${ROOM}/participants/{feed}: the video stream has simulcast true, codec ${CODEC}, bitrate > 0 and subscribers 1`,
 	'configure {streams:[{mid, substream:0}]}: "configured":"ok" and the event {"videoroom":"event","room":R,"mid":M,"substream":0}',
 	`substream 0: the decoded size drops to <= ${LOW_MAX_WIDTH}x${LOW_MAX_HEIGHT} and framesDecoded rises by > ${SWITCH_FRAMES}`,
 	'configure {substream:2} (top level): "configured":"ok" and the event {"videoroom":"event","room":R,"mid":M,"substream":2}',
@@ -77,6 +85,8 @@ async function main() {
 	diag([bundleVersions(env.bundles)]);
 
 	const site = makeTempSite('stoa-vr-simulcast-', env, { [PAGE_NAME]: VIDEOROOM_PAGE });
+	fs.writeFileSync(path.join(site.confDir, 'stoa.jcfg'),
+		`rest_api: {\n\ttokens = (\n\t\t{ token = "${READER}"; scopes = "read"; }\n\t);\n}\n`);
 	const stoa = new Stoa({ bin: env.bin, plugins: env.plugins, confDir: site.confDir, htmlDir: site.htmlDir,
 		logFile: path.join(site.tmp, 'stoa.log'), args: ['-E', '127.0.0.1'] });
 	const run = createRun({ tap, stoa, budgetMs: TOTAL_BUDGET_MS });
@@ -193,6 +203,34 @@ async function main() {
 			const lines = [`decoded: ${size(high)} after ${((Date.now() - t0) / 1000).toFixed(1)} s`, `publisher layers: ${await layers()}`];
 			return r.ok ? { lines } : { fail: true, lines: [...lines, statsLine((await video()).all)] };
 		});
+
+		// What the REST admin API says of the publisher while every layer
+		// flows; polled a little, as its bitrate is a one-second window.
+		await step(PLAN[n++], async () => {
+			const get = async () => {
+				const res = await fetch(`${API}/rooms/${ROOM}/participants/${feed}`,
+					{ headers: { Authorization: `Bearer ${READER}` }, signal: AbortSignal.timeout(5000) });
+				const text = await res.text();
+				let json = null;
+				try { json = JSON.parse(text); } catch { /* left null */ }
+				return { status: res.status, json, text };
+			};
+			const good = (r) => {
+				const v = r.status === 200 && r.json && r.json.id === feed && r.json.room === ROOM && r.json.publisher === true
+					? (r.json.streams || []).filter((x) => x.type === 'video') : [];
+				return v.length === 1 && v[0].simulcast === true && v[0].codec === CODEC &&
+					Number.isInteger(v[0].bitrate) && v[0].bitrate > 0 && v[0].subscribers === 1;
+			};
+			const until = Date.now() + REST_WAIT_MS;
+			let r = await get();
+			while (!good(r) && Date.now() < until) {
+				await new Promise((res) => setTimeout(res, 250));
+				r = await get();
+			}
+			const lines = [`${r.status} ${r.text.slice(0, 700)}`, `publisher layers: ${await layers()}`];
+			return good(r) ? { lines } : { fail: true, lines: [...lines,
+				`expected 200 for room ${ROOM}, id ${feed}, publisher true, one video stream with simulcast true, codec ${CODEC}, bitrate > 0, subscribers 1`] };
+		}, false);
 
 		await step(PLAN[n++], async () => configure({ request: 'configure', streams: [{ mid, substream: 0 }] }, 0), false);
 
