@@ -15,7 +15,7 @@
 #include <glib/gstdio.h>
 #include <jansson.h>
 
-#include "settings.h"
+#include "vr_settings_util.h"
 
 static const char janus_written[] =
 	"#\n"
@@ -99,53 +99,6 @@ static const char janus_written[] =
 	"  transport_wide_cc_ext = \"yes\";\n"
 	"};\n";
 
-typedef struct loaded {
-	GPtrArray *rooms;   /* vr_settings * */
-	GPtrArray *skipped; /* "section: reason" */
-} loaded;
-
-static void on_room(const vr_settings *s, void *user)
-{
-	vr_settings *copy = g_new0(vr_settings, 1);
-
-	vr_settings_copy(copy, s);
-	g_ptr_array_add(((loaded *)user)->rooms, copy);
-}
-
-static void on_skip(const char *section, const char *reason, void *user)
-{
-	g_ptr_array_add(((loaded *)user)->skipped, g_strdup_printf("%s: %s", section, reason));
-}
-
-static void free_room(gpointer p)
-{
-	vr_settings_clear(p);
-	g_free(p);
-}
-
-static int load(const char *path, vr_general *g, loaded *l)
-{
-	char err[256];
-
-	l->rooms = g_ptr_array_new_with_free_func(free_room);
-	l->skipped = g_ptr_array_new_with_free_func(g_free);
-	return vr_config_load(path, g, on_room, on_skip, l, err, sizeof(err));
-}
-
-static void loaded_free(loaded *l)
-{
-	g_ptr_array_unref(l->rooms);
-	g_ptr_array_unref(l->skipped);
-}
-
-static const vr_settings *room(const loaded *l, guint64 id)
-{
-	for (guint i = 0; i < l->rooms->len; i++)
-		if (((vr_settings *)l->rooms->pdata[i])->room == id)
-			return l->rooms->pdata[i];
-	return NULL;
-}
-
 static char *temp_file(const char *text)
 {
 	GError *e = NULL;
@@ -168,11 +121,12 @@ static void test_janus_written(void)
 	const vr_settings *r;
 	char *codecs;
 	vr_general g;
+	char err[256];
 	loaded l;
 
-	g_assert_cmpint(load(path, &g, &l), ==, 0);
+	g_assert_cmpint(load(path, &g, &l, err, sizeof(err)), ==, 0);
 	g_assert_cmpuint(l.rooms->len, ==, 3);
-	r = room(&l, 4321);
+	r = loaded_room(&l, 4321);
 	g_assert_nonnull(r);
 	g_assert_cmpstr(r->description, ==, "All keys");
 	g_assert_true(r->is_private && r->require_pvtid && r->require_e2ee && r->bitrate_cap);
@@ -194,13 +148,13 @@ static void test_janus_written(void)
 	g_assert_true(r->opus_fec);
 	g_assert_false(r->audiolevel_ext || r->videoorient_ext || r->playoutdelay_ext ||
 		       r->transport_wide_cc_ext);
-	r = room(&l, 4322);
+	r = loaded_room(&l, 4322);
 	g_assert_nonnull(r);
 	g_assert_cmpstr(r->description, ==, "edited");
 	g_assert_cmpuint(r->bitrate, ==, 256000);
 	g_assert_cmpint(r->publishers, ==, 3);
 	g_assert_true(r->opus_fec && r->audiolevel_ext && r->transport_wide_cc_ext);
-	r = room(&l, 4324);
+	r = loaded_room(&l, 4324);
 	g_assert_nonnull(r);
 	g_assert_cmpstr(r->vp9_profile, ==, "2");
 	g_assert_true(r->audiolevel_event);
@@ -232,13 +186,14 @@ static void test_string_forms(void)
 			       "room-5: { audio_level_average = \"128\"; }\n");
 	const vr_settings *r;
 	vr_general g;
+	char err[256];
 	loaded l;
 
-	g_assert_cmpint(load(path, &g, &l), ==, 0);
+	g_assert_cmpint(load(path, &g, &l, err, sizeof(err)), ==, 0);
 	g_assert_false(g.string_ids);
 	g_assert_true(g.lock_rtp_forward);
 	g_assert_cmpuint(l.rooms->len, ==, 1);
-	r = room(&l, 1);
+	r = loaded_room(&l, 1);
 	g_assert_true(r->is_private && r->notify_joining && r->audiolevel_event);
 	g_assert_cmpint(r->audio_level_average, ==, 0);
 	g_assert_cmpuint(l.skipped->len, ==, 4);
@@ -338,21 +293,21 @@ static void test_default_is_sample(void)
 		g_free(missing);
 		return;
 	}
-	g_assert_cmpint(load(sample, &g, &ls), ==, 0);
+	g_assert_cmpint(load(sample, &g, &ls, err, sizeof(err)), ==, 0);
 	vr_general_clear(&g);
-	g_assert_cmpint(load(missing, &g, &lm), ==, 0);
+	g_assert_cmpint(load(missing, &g, &lm, err, sizeof(err)), ==, 0);
 	vr_general_clear(&g);
 	g_assert_cmpuint(ls.rooms->len, ==, lm.rooms->len);
 	for (guint i = 0; i < ls.rooms->len; i++) {
-		a = vr_settings_list_entry(ls.rooms->pdata[i]);
-		b = vr_settings_list_entry(lm.rooms->pdata[i]);
+		a = vr_settings_list_entry(&g_array_index(ls.rooms, vr_settings, i));
+		b = vr_settings_list_entry(&g_array_index(lm.rooms, vr_settings, i));
 		err_text = json_dumps(b, JSON_SORT_KEYS);
 		g_assert_true(json_equal(a, b) || (g_printerr("# %s\n", err_text), FALSE));
 		g_free(err_text);
 		json_decref(a);
 		json_decref(b);
 	}
-	g_assert_nonnull(room(&lm, 1234));
+	g_assert_nonnull(loaded_room(&lm, 1234));
 	loaded_free(&ls);
 	loaded_free(&lm);
 
@@ -361,15 +316,15 @@ static void test_default_is_sample(void)
 	s.description = g_strdup("saved");
 	g_assert_cmpint(vr_config_save_room(missing, &s, err, sizeof(err)), ==, 0);
 	vr_settings_clear(&s);
-	g_assert_cmpint(load(missing, &g, &lm), ==, 0);
+	g_assert_cmpint(load(missing, &g, &lm, err, sizeof(err)), ==, 0);
 	vr_general_clear(&g);
-	g_assert_nonnull(room(&lm, 77));
-	g_assert_nonnull(room(&lm, 1234));
+	g_assert_nonnull(loaded_room(&lm, 77));
+	g_assert_nonnull(loaded_room(&lm, 1234));
 	loaded_free(&lm);
 	/* Destroying room 1234 for good with no file writes a file without it. */
 	g_unlink(missing);
 	g_assert_cmpint(vr_config_remove_room(missing, 1234, err, sizeof(err)), ==, 0);
-	g_assert_cmpint(load(missing, &g, &lm), ==, 0);
+	g_assert_cmpint(load(missing, &g, &lm, err, sizeof(err)), ==, 0);
 	vr_general_clear(&g);
 	g_assert_cmpuint(lm.rooms->len, ==, 0);
 	loaded_free(&lm);
