@@ -36,6 +36,8 @@
 
 #include <libconfig.h>
 
+#include "stoa/conf_words.h"
+
 #define ROOM_PREFIX "room-"
 
 static const char *const audio_codecs[] = {
@@ -649,32 +651,15 @@ static json_t *setting_to_json(const config_setting_t *s, const char **bad)
  * is, so it fails validation with the usual "Invalid element type" reason.
  * The API's `create` keeps strict JSON types. */
 
-/* True when `v` is one of the boolean strings, with the value in *out. */
-static bool config_string_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "1" }, *const no[] = { "no", "false", "0" };
-
-	for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
-		if (g_ascii_strcasecmp(v, yes[i]) == 0) {
-			*out = true;
-			return true;
-		}
-		if (g_ascii_strcasecmp(v, no[i]) == 0) {
-			*out = false;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The JSON value a string stands for as a `kind` key, or NULL. */
 static json_t *config_string_value(key_kind kind, const char *v)
 {
 	guint64 n;
-	bool b;
 
-	if (kind == KEY_BOOL)
-		return config_string_bool(v, &b) ? json_boolean(b) : NULL;
+	if (kind == KEY_BOOL) {
+		int b = stoa_parse_bool_word(v);
+		return b >= 0 ? json_boolean(b) : NULL;
+	}
 	if (kind != KEY_INT && kind != KEY_BITRATE)
 		return NULL;
 	/* Digits only (no sign, no spaces): the range check comes later. */
@@ -727,7 +712,7 @@ static int load_general(const char *path, const config_setting_t *sec, vr_genera
 		g->admin_key = g_strdup(config_setting_get_string(m));
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(bools); i++) {
-		bool b;
+		int b;
 
 		m = config_setting_get_member(sec, bools[i].name);
 		if (m == NULL)
@@ -735,12 +720,12 @@ static int load_general(const char *path, const config_setting_t *sec, vr_genera
 		if (config_setting_type(m) == CONFIG_TYPE_BOOL)
 			b = config_setting_get_bool(m);
 		else if (config_setting_type(m) != CONFIG_TYPE_STRING ||
-			 !config_string_bool(config_setting_get_string(m), &b)) {
+			 (b = stoa_parse_bool_word(config_setting_get_string(m))) < 0) {
 			set_err(err, errlen, "%s:%d: general.%s: must be a boolean", path,
 				config_setting_source_line(m), bools[i].name);
 			return -1;
 		}
-		*(bool *)((char *)g + bools[i].off) = b;
+		*(bool *)((char *)g + bools[i].off) = b != 0;
 	}
 	return 0;
 }

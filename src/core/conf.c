@@ -36,6 +36,7 @@
 #include <libconfig.h>
 
 #include "core/log.h"
+#include "stoa/conf_words.h"
 
 /* What a load is working on; `name` is the file name used in messages.
  * `prefix` names the record being read ("rest_api.tokens[1]"), NULL at the
@@ -95,22 +96,6 @@ static int key_error(const conf_ctx *ctx, const stoa_conf_key *k, const config_s
 	return -1;
 }
 
-int stoa_conf_parse_bool(const char *s)
-{
-	static const char *const yes[] = { "true", "yes", "1" };
-	static const char *const no[] = { "false", "no", "0" };
-
-	if (s == NULL)
-		return -1;
-	for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
-		if (g_ascii_strcasecmp(s, yes[i]) == 0)
-			return 1;
-		if (g_ascii_strcasecmp(s, no[i]) == 0)
-			return 0;
-	}
-	return -1;
-}
-
 void stoa_conf_set_string(char **field, const char *value)
 {
 	/* Copy before freeing: `value` may be the old string itself. */
@@ -163,7 +148,7 @@ static int convert_bool(const conf_ctx *ctx, const stoa_conf_key *k, const confi
 		break;
 	}
 	case CONFIG_TYPE_STRING:
-		v = stoa_conf_parse_bool(config_setting_get_string(s));
+		v = stoa_parse_bool_word(config_setting_get_string(s));
 		break;
 	default:
 		break;

@@ -84,7 +84,4 @@ void stoa_conf_set_string(char **field, const char *value);
 /* Frees the string and list fields of `target` named by `keys`. */
 void stoa_conf_free(const stoa_conf_key *keys, size_t nkeys, void *target);
 
-/* Parses "true/yes/1/false/no/0" (any case); -1 if it is none of them. */
-int stoa_conf_parse_bool(const char *s);
-
 #endif

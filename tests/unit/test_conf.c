@@ -16,6 +16,7 @@
 
 #include "core/conf.h"
 #include "core/log.h"
+#include "stoa/conf_words.h"
 
 typedef struct test_conf {
 	bool http;
@@ -398,17 +399,17 @@ static void test_small_err_buffer(void)
 
 static void test_parse_bool(void)
 {
-	g_assert_cmpint(stoa_conf_parse_bool("true"), ==, 1);
-	g_assert_cmpint(stoa_conf_parse_bool("YES"), ==, 1);
-	g_assert_cmpint(stoa_conf_parse_bool("1"), ==, 1);
-	g_assert_cmpint(stoa_conf_parse_bool("False"), ==, 0);
-	g_assert_cmpint(stoa_conf_parse_bool("no"), ==, 0);
-	g_assert_cmpint(stoa_conf_parse_bool("0"), ==, 0);
-	g_assert_cmpint(stoa_conf_parse_bool(""), ==, -1);
-	g_assert_cmpint(stoa_conf_parse_bool("on"), ==, -1);
-	g_assert_cmpint(stoa_conf_parse_bool("true "), ==, -1);
-	g_assert_cmpint(stoa_conf_parse_bool("2"), ==, -1);
-	g_assert_cmpint(stoa_conf_parse_bool(NULL), ==, -1);
+	g_assert_cmpint(stoa_parse_bool_word("true"), ==, 1);
+	g_assert_cmpint(stoa_parse_bool_word("YES"), ==, 1);
+	g_assert_cmpint(stoa_parse_bool_word("1"), ==, 1);
+	g_assert_cmpint(stoa_parse_bool_word("False"), ==, 0);
+	g_assert_cmpint(stoa_parse_bool_word("no"), ==, 0);
+	g_assert_cmpint(stoa_parse_bool_word("0"), ==, 0);
+	g_assert_cmpint(stoa_parse_bool_word(""), ==, -1);
+	g_assert_cmpint(stoa_parse_bool_word("on"), ==, -1);
+	g_assert_cmpint(stoa_parse_bool_word("true "), ==, -1);
+	g_assert_cmpint(stoa_parse_bool_word("2"), ==, -1);
+	g_assert_cmpint(stoa_parse_bool_word(NULL), ==, -1);
 }
 
 /* A list key: records read with their own key table. */
