@@ -595,6 +595,22 @@ class RoomPeer(_Peer):
         return self.counts()
 
 
+def sdp_sections(sdp):
+    """{mid: m-section text} of an SDP."""
+    out = {}
+    for sec in re.split(r"\r?\n(?=m=)", sdp)[1:]:
+        m = re.search(r"^a=mid:(\S+)", sec, re.M)
+        if m:
+            out[m.group(1)] = sec
+    return out
+
+
+def inactive(section):
+    """Whether an m-section sends nothing: port 0 or a=inactive."""
+    return section.startswith("m=") and (section.split()[1] == "0" or
+                                         re.search(r"^a=inactive", section, re.M) is not None)
+
+
 def rtx_ssrcs(pc):
     """The SSRCs the remote description names as retransmission streams
     (the second SSRC of each a=ssrc-group:FID)."""

@@ -55,7 +55,6 @@ Skipped (1..0) while the plugins folder has no VideoRoom plugin.
 import asyncio
 import json
 import os
-import re
 import sys
 import time
 
@@ -65,8 +64,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stoa_harness import JanusClient, Server, Tap, TestFailure, check, diag, expect  # noqa: E402
 
 from aiortc_peer import (  # noqa: E402
-    PEER_IP, RoomPeer, VrHandle, media_stats, rtp_received, rtx_ssrcs, skip_reason,
-    videoroom_missing, vr_data, vr_publish, vr_start, vr_subscribe, within,
+    PEER_IP, RoomPeer, VrHandle, inactive, media_stats, rtp_received, rtx_ssrcs, sdp_sections,
+    skip_reason, videoroom_missing, vr_data, vr_publish, vr_start, vr_subscribe, within,
 )
 
 tap = Tap(timeout=30)
@@ -86,21 +85,6 @@ def new_server():
 
 def is_data(key):
     return lambda d: key in d
-
-
-def sdp_sections(sdp):
-    """{mid: m-section text} of an SDP."""
-    out = {}
-    for sec in re.split(r"\r?\n(?=m=)", sdp)[1:]:
-        m = re.search(r"^a=mid:(\S+)", sec, re.M)
-        if m:
-            out[m.group(1)] = sec
-    return out
-
-
-def inactive(section):
-    return section.startswith("m=") and (section.split()[1] == "0" or
-                                         re.search(r"^a=inactive", section, re.M) is not None)
 
 
 async def handle_info(c, hid):

@@ -35,7 +35,6 @@ Skipped (1..0) while the plugins folder has no VideoRoom plugin.
 import asyncio
 import os
 import random
-import re
 import sys
 import time
 
@@ -45,8 +44,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stoa_harness import JanusClient, Server, Tap, TestFailure, check, diag  # noqa: E402
 
 from aiortc_peer import (  # noqa: E402
-    PEER_IP, RoomPeer, VrHandle, rtp_received, rtx_ssrcs, skip_reason, videoroom_missing,
-    vr_data, vr_error, vr_publish, vr_start, vr_subscribe,
+    PEER_IP, RoomPeer, VrHandle, inactive, rtp_received, rtx_ssrcs, sdp_sections, skip_reason,
+    videoroom_missing, vr_data, vr_error, vr_publish, vr_start, vr_subscribe,
 )
 
 tap = Tap(timeout=60)
@@ -131,19 +130,6 @@ async def wait_flowing(peer, mids, timeout=15):
 
 def mids_of(streams, kind=None):
     return [s["mid"] for s in streams if kind is None or s.get("type") == kind]
-
-
-def sdp_sections(sdp):
-    out = {}
-    for sec in re.split(r"\r?\n(?=m=)", sdp)[1:]:
-        m = re.search(r"^a=mid:(\S+)", sec, re.M)
-        if m:
-            out[m.group(1)] = sec
-    return out
-
-
-def inactive(section):
-    return section.split()[1] == "0" or re.search(r"^a=inactive", section, re.M) is not None
 
 
 def video_sender(peer):
