@@ -266,6 +266,32 @@ export function recordConsole(page, lines, max = 200) {
 	page.on('console', (m) => { lines.push(`[${m.type()}] ${m.text()}`); if (lines.length > max) lines.shift(); });
 }
 
+// ------------------------------------------------------------------ page scripts
+// Script text the tests' own pages share, interpolated into their HTML
+// templates (the pages run in Chromium, where this module cannot be
+// imported).
+
+// timeout(promise, ms, what): the promise, or a rejection naming `what`
+// once `ms` have passed.
+export const PAGE_TIMEOUT_JS = `function timeout(p, ms, what) {
+	let t;
+	return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(what + ': timed out after ' + ms + ' ms')), ms); })])
+		.finally(() => clearTimeout(t));
+}
+`;
+
+// Every captured video track gets contentHint "detail". Under CPU load
+// Chromium's overuse detector scales the camera down, and a 320x180 input
+// carries only one simulcast layer; with "detail" it drops frames instead,
+// so the three layers a simulcast test is about stay.
+export const PAGE_DETAIL_CAMERA_JS = `const realGum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = async (c) => {
+	const s = await realGum(c);
+	s.getVideoTracks().forEach((t) => { t.contentHint = 'detail'; });
+	return s;
+};
+`;
+
 // ------------------------------------------------------------------ stoa
 // One stoa process, its output in logFile (appended, so several runs can
 // share one log and one sanitizer check).

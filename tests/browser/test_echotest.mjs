@@ -38,7 +38,7 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_URL, createTap, sleep, withTimeout, errText, admin, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog, recordConsole, runMain,
+	makeTempSite, launchChromium, Stoa, watchdog, recordConsole, runMain, PAGE_TIMEOUT_JS,
 } from './lib.mjs';
 
 const PAGE_NAME = 'stoa-test-echotest.html';
@@ -117,11 +117,7 @@ import Janus from './janus.es.js';
 window.Janus = Janus;
 const st = { errors: [], messages: [], waiters: [], webrtc: [], media: [], data: [], dataOpen: [],
 	remoteTracks: [], cleanups: 0, destroyed: 0 };
-function timeout(p, ms, what) {
-	let t;
-	return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(what + ': timed out after ' + ms + ' ms')), ms); })])
-		.finally(() => clearTimeout(t));
-}
+${PAGE_TIMEOUT_JS}
 function plain(x) { try { return JSON.parse(JSON.stringify(x === undefined ? null : x)); } catch (e) { return String(x); } }
 function nextMessage(pred, ms) {
 	const i = st.messages.findIndex(pred);

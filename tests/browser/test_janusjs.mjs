@@ -17,7 +17,7 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_PORT, createTap, sleep, withTimeout, errText, admin, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog, recordConsole, runMain,
+	makeTempSite, launchChromium, Stoa, watchdog, recordConsole, runMain, PAGE_TIMEOUT_JS,
 } from './lib.mjs';
 
 const PAGE_NAME = 'stoa-test-janusjs.html';
@@ -67,11 +67,7 @@ const TEST_PAGE = `<!doctype html>
 import Janus from './janus.es.js';
 window.Janus = Janus;
 const st = { errors: [], messages: [], waiters: [], destroyed: 0, detached: 0 };
-function timeout(p, ms, what) {
-	let t;
-	return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(what + ': timed out after ' + ms + ' ms')), ms); })])
-		.finally(() => clearTimeout(t));
-}
+${PAGE_TIMEOUT_JS}
 function plain(x) { try { return JSON.parse(JSON.stringify(x === undefined ? null : x)); } catch (e) { return String(x); } }
 function nextMessage(ms) {
 	if (st.messages.length) return Promise.resolve(st.messages.shift());

@@ -20,7 +20,7 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_URL, createTap, sleep, withTimeout, errText, admin, preflight, bundleVersions,
-	makeTempSite, launchChromium, Stoa, watchdog,
+	makeTempSite, launchChromium, Stoa, watchdog, PAGE_TIMEOUT_JS, PAGE_DETAIL_CAMERA_JS,
 } from './lib.mjs';
 
 const PAGE_NAME = 'stoa-test-simulcast.html';
@@ -54,21 +54,8 @@ const TEST_PAGE = `<!doctype html>
 import Janus from './janus.es.js';
 const st = { errors: [], messages: [], hangups: 0 };
 window.st = st;
-// Under CPU load (make -j2 runs two browsers at once) Chromium's overuse
-// detector scales the camera down, and a 320x180 input carries only one
-// simulcast layer. contentHint "detail" makes it drop frames instead, so
-// the three layers this test is about stay.
-const realGum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-navigator.mediaDevices.getUserMedia = async (c) => {
-	const s = await realGum(c);
-	s.getVideoTracks().forEach((t) => { t.contentHint = 'detail'; });
-	return s;
-};
-function timeout(p, ms, what) {
-	let t;
-	return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(what + ': timed out after ' + ms + ' ms')), ms); })])
-		.finally(() => clearTimeout(t));
-}
+${PAGE_DETAIL_CAMERA_JS}
+${PAGE_TIMEOUT_JS}
 function waitMessage(pred, ms) {
 	return timeout(new Promise((res) => {
 		const iv = setInterval(() => {

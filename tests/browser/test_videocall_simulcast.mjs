@@ -28,7 +28,7 @@ import path from 'node:path';
 
 import {
 	ORIGIN, WS_URL, createTap, createSteps, withTimeout, errText, preflight, bundleVersions,
-	makeTempSite, Stoa, sleep, createRun, recordConsole, runMain,
+	makeTempSite, Stoa, sleep, createRun, recordConsole, runMain, PAGE_TIMEOUT_JS, PAGE_DETAIL_CAMERA_JS,
 } from './lib.mjs';
 
 const PAGE_NAME = 'stoa-test-videocall-simulcast.html';
@@ -67,20 +67,8 @@ const TEST_PAGE = `<!doctype html>
 import Janus from './janus.es.js';
 const st = { errors: [], messages: [], seq: 0 };
 window.st = st;
-// Under CPU load Chromium's overuse detector scales the camera down, and a
-// 320x180 input carries only one simulcast layer. contentHint "detail"
-// makes it drop frames instead, so the three layers stay.
-const realGum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-navigator.mediaDevices.getUserMedia = async (c) => {
-	const s = await realGum(c);
-	s.getVideoTracks().forEach((t) => { t.contentHint = 'detail'; });
-	return s;
-};
-function timeout(p, ms, what) {
-	let t;
-	return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(what + ': timed out after ' + ms + ' ms')), ms); })])
-		.finally(() => clearTimeout(t));
-}
+${PAGE_DETAIL_CAMERA_JS}
+${PAGE_TIMEOUT_JS}
 // The first message after seq whose result matches every field of want.
 function waitResult(want, seq, ms) {
 	const match = (m) => m.seq > seq && m.msg.result && Object.entries(want).every(([k, v]) => m.msg.result[k] === v);

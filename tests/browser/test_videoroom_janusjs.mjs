@@ -28,7 +28,7 @@ import {
 	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions, makeTempSite, Stoa, createRun,
 	recordConsole, runMain, createSteps,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, reportTeardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, pollPage, openPage, statsLine, finishRoomRun } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 85000;
@@ -240,12 +240,7 @@ async function main() {
 	}
 
 	// ---- teardown
-	tap.notRunUpTo(PLAN.length - 3, steps.broken || 'aborted');
-	await reportTeardown(tap, PLAN[PLAN.length - 3], P, pages.length, t0);
-	await run.closeBrowser();
-	await run.reportStoaExit(PLAN[PLAN.length - 2]);
-	run.reportSanitizers(PLAN[PLAN.length - 1]);
-	return run.finish({ t0, site, pages: P });
+	return finishRoomRun(run, tap, PLAN, { pages: P, expected: pages.length, t0, site, broken: steps.broken });
 }
 
 runMain(main, tap);

@@ -24,7 +24,7 @@ import {
 	ORIGIN, WS_URL, createTap, errText, preflight, bundleVersions,
 	makeTempSite, Stoa, sleep, createRun, recordConsole, runMain,
 } from './lib.mjs';
-import { VIDEOROOM_PAGE, pageCall, openPage, reportTeardown } from './videoroom_page.mjs';
+import { VIDEOROOM_PAGE, pageCall, openPage, finishRoomRun } from './videoroom_page.mjs';
 
 const PAGE_NAME = 'stoa-test-videoroom.html';
 const TOTAL_BUDGET_MS = 70000;
@@ -183,12 +183,7 @@ async function main() {
 	}
 
 	// ---- teardown
-	tap.notRunUpTo(PLAN.length - 3, broken || 'aborted');
-	await reportTeardown(tap, PLAN[PLAN.length - 3], P, 2, t0);
-	await run.closeBrowser();
-	await run.reportStoaExit(PLAN[PLAN.length - 2]);
-	run.reportSanitizers(PLAN[PLAN.length - 1]);
-	return run.finish({ t0, site, pages: P });
+	return finishRoomRun(run, tap, PLAN, { pages: P, expected: 2, t0, site, broken: broken });
 }
 
 runMain(main, tap);

@@ -20,7 +20,7 @@
 // Node calls window.vr.* through page.evaluate; every call settles within
 // its timeout. The janus.js callbacks only record what they are given.
 
-import { sleep, withTimeout } from './lib.mjs';
+import { PAGE_TIMEOUT_JS, sleep, withTimeout } from './lib.mjs';
 
 export const VIDEOROOM_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Stoa: VideoRoom test</title>
@@ -45,11 +45,7 @@ const st = {
 	destroyed: 0,
 };
 window.st = st;
-function timeout(p, ms, what) {
-	let t;
-	return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(what + ': timed out after ' + ms + ' ms')), ms); })])
-		.finally(() => clearTimeout(t));
-}
+${PAGE_TIMEOUT_JS}
 // Turns the first video m-section's one SSRC (+ its RTX SSRC) into three
 // simulcast layers: two more SSRC pairs with the same cname and msid, an
 // FID group per pair and one SIM group listing the layers lowest first.
@@ -561,4 +557,16 @@ export async function reportTeardown(tap, test, pages, expected, t0) {
 	const lines = await teardown(pages);
 	tap.diag([`teardown: ${((Date.now() - t1) / 1000).toFixed(1)} s, from ${((t1 - t0) / 1000).toFixed(1)} s`]);
 	tap.report(test, lines.length === 0 && Object.keys(pages).length === expected, lines);
+}
+
+// The end the VideoRoom page tests share, whose plan ends with three
+// checks: the pages leave cleanly (`expected` of them), stoa exits 0 on
+// SIGINT, its log has no sanitizer report. Returns main()'s exit code.
+export async function finishRoomRun(run, tap, plan, { pages, expected, t0, site, broken }) {
+	tap.notRunUpTo(plan.length - 3, broken || 'aborted');
+	await reportTeardown(tap, plan[plan.length - 3], pages, expected, t0);
+	await run.closeBrowser();
+	await run.reportStoaExit(plan[plan.length - 2]);
+	run.reportSanitizers(plan[plan.length - 1]);
+	return run.finish({ t0, site, pages });
 }
