@@ -80,7 +80,7 @@ class _FilteredTransport:
         self._net = net
 
     def sendto(self, data, addr=None):
-        if self._net.drop("out"):
+        if self._net.drop("out", data):
             return
         self._inner.sendto(data, addr)
 
@@ -89,6 +89,13 @@ class _FilteredTransport:
 
 
 class NetFilter:
+    """Loss on an aiortc peer's ICE sockets: `loss` drops that share of the
+    SRTP/SRTCP datagrams (RFC 7983: first byte 128-191) at random, both
+    ways; `blackhole` drops everything. Random loss spares STUN and DTLS:
+    the tests that use it are about repairing media (NACK, RTX, PLI), and a
+    run of lost consent checks could make libnice declare the pair failed,
+    ending the call for a reason the test is not about."""
+
     def __init__(self, seed=7):
         self.loss = 0.0
         self.blackhole = False
@@ -96,8 +103,9 @@ class NetFilter:
         self.dropped = {"in": 0, "out": 0}
         self.passed = {"in": 0, "out": 0}
 
-    def drop(self, direction):
-        if self.blackhole or (self.loss > 0 and self.rng.random() < self.loss):
+    def drop(self, direction, data):
+        media = len(data) > 0 and 127 < data[0] < 192
+        if self.blackhole or (media and self.loss > 0 and self.rng.random() < self.loss):
             self.dropped[direction] += 1
             return True
         self.passed[direction] += 1
@@ -119,7 +127,7 @@ class NetFilter:
                 orig = proto.datagram_received
 
                 def received(data, addr, orig=orig):
-                    if not self.drop("in"):
+                    if not self.drop("in", data):
                         orig(data, addr)
                 proto.datagram_received = received
                 proto.transport = _FilteredTransport(proto.transport, self)
